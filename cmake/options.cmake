@@ -1,0 +1,14 @@
+# dvsync_options: warnings and sanitizers for every target of ours, without editing global flags.
+option(DVSYNC_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+add_library(dvsync_options INTERFACE)
+target_compile_options(dvsync_options INTERFACE -Wall -Wextra -Wpedantic)
+if(PROJECT_IS_TOP_LEVEL)
+  target_compile_options(dvsync_options INTERFACE -Werror)
+endif()
+# Boost.Asio and Boost.Beast need these to stay header-consistent across translation units.
+target_compile_definitions(dvsync_options INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+if(DVSYNC_SANITIZE)
+  target_compile_options(dvsync_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(dvsync_options INTERFACE -fsanitize=address,undefined)
+endif()

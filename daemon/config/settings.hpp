@@ -1,0 +1,67 @@
+#pragma once
+// The validated configuration. Produced only by config::load/parse (see config.hpp); every
+// identifier in it has already been checked against the SQL identifier pattern.
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dvsync::config {
+
+struct table_spec {
+  std::string entity_set;            // Web API collection, e.g. sample_books
+  std::string table;                 // mirror table name in SQLite, e.g. sample_book
+  std::string id;                    // primary key attribute (GUID), e.g. sample_bookid
+  std::string key;                   // alternate key attribute, mirror PRIMARY KEY, e.g. sample_bookcode
+  std::vector<std::string> columns;  // selected attributes, in mirror column order; includes key
+};
+
+struct dataverse_settings {
+  std::string url;                   // https://org.crm.dynamics.com (no trailing slash)
+  std::string api_version = "9.2";
+};
+
+struct auth_settings {
+  std::string authority = "https://login.microsoftonline.com";
+  std::string tenant_id;
+  std::string client_id;
+  std::string client_secret_file;    // optional: DVSYNC_CLIENT_SECRET or $CREDENTIALS_DIRECTORY first
+};
+
+struct database_settings {
+  std::string path;
+  bool synchronous_full = true;      // "synchronous": "full" (default) or "normal"
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+struct sync_settings {
+  std::chrono::seconds interval{60};
+  int page_size = 5000;
+  std::chrono::seconds request_timeout{120};   // whole request, all bytes
+  int max_attempts = 6;                        // per request, before the cycle fails
+  std::chrono::seconds backoff_base{1};
+  std::chrono::seconds backoff_cap{60};
+  std::chrono::seconds retry_after_cap{300};   // absurd Retry-After values are clipped to this
+};
+
+struct tls_settings {
+  std::string ca_file;               // extra trust anchor (PEM); the system store is always used
+};
+
+struct log_settings {
+  std::string level = "info";        // debug, info, warn, error
+  std::string format = "text";       // text, json
+};
+
+struct settings {
+  dataverse_settings dataverse;
+  auth_settings auth;
+  database_settings database;
+  sync_settings sync;
+  tls_settings tls;
+  log_settings log;
+  std::optional<std::string> metrics_listen;   // "127.0.0.1:9464"; absent = no endpoint
+  std::vector<table_spec> tables;
+};
+
+}  // namespace dvsync::config
