@@ -1,0 +1,60 @@
+#pragma once
+// The daemon's loop: every table's cycle, then a wait of sync.interval_s (shorter after a failure),
+// until stop(). stop() cancels whatever is awaited at that moment: a page fetch in flight is
+// abandoned (nothing of it was committed), and staged pages stay for the next start to resume.
+#include "config/settings.hpp"
+#include "core/error.hpp"
+#include "sync/engine.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace dvsync::store {
+class database;
+}
+
+namespace dvsync::sched {
+
+struct hooks {
+  // After each table's cycle, successful or not.
+  std::function<void(config::table_spec const&, core::result<sync::cycle_report> const&)> on_cycle;
+  // Whenever the loop makes progress (a cycle ended, a wait began): feeds health and the watchdog.
+  std::function<void()> on_progress;
+};
+
+class scheduler {
+ public:
+  scheduler(boost::asio::any_io_executor ex, sync::engine& engine, store::database& db,
+            std::vector<config::table_spec> tables, config::sync_settings settings, hooks h = {});
+
+  // Runs until stop(). Never throws for sync failures: they are recorded and retried.
+  boost::asio::awaitable<void> run();
+
+  // Every table once. Returns the first failure, if any, after trying every table.
+  boost::asio::awaitable<core::result<std::vector<sync::cycle_report>>> run_once();
+
+  void stop();
+  bool stopping() const { return stopping_; }
+
+ private:
+  boost::asio::awaitable<core::result<sync::cycle_report>> cycle(config::table_spec spec);
+  boost::asio::awaitable<void> wait_for_stop();
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
+
+  sync::engine& engine_;
+  store::database& db_;
+  std::vector<config::table_spec> tables_;
+  config::sync_settings settings_;
+  hooks hooks_;
+  boost::asio::steady_timer stop_timer_;
+  bool stopping_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace dvsync::sched

@@ -1,0 +1,132 @@
+#include "sync/engine.hpp"
+
+#include "core/log.hpp"
+#include "dataverse/links.hpp"
+#include "dataverse/page_parser.hpp"
+#include "store/database.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+
+namespace dvsync::sync {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+store::cycle_kind to_store(cycle_kind k) { return k == cycle_kind::full ? store::cycle_kind::full : store::cycle_kind::delta; }
+
+remembered to_remembered(store::table_state const& s) {
+  remembered r;
+  r.delta_link = s.delta_link;
+  if (s.cycle_kind == store::cycle_kind::full) r.in_progress = cycle_kind::full;
+  if (s.cycle_kind == store::cycle_kind::delta) r.in_progress = cycle_kind::delta;
+  r.in_progress_reason = s.cycle_reason;
+  r.cursor = s.cursor;
+  r.resync_requested = s.resync_requested;
+  r.resync_reason = s.resync_reason;
+  return r;
+}
+
+const char* kind_name(cycle_kind k) { return k == cycle_kind::full ? "full" : "delta"; }
+
+}  // namespace
+
+engine::engine(store::database& db, page_source& source, config::dataverse_settings dataverse)
+    : db_(db), source_(source), dataverse_(std::move(dataverse)) {}
+
+boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::table_spec spec) {
+  auto const started = clock::now();
+  auto state = db_.load_state(spec.table);
+  if (!state) co_return state.error();
+  plan p = make_plan(to_remembered(*state), dataverse::initial_url(dataverse_, spec));
+
+  // A plan may be replaced once by a fallback: an expired token turns a delta into a full resync,
+  // a refused cursor restarts the interrupted cycle from its beginning.
+  bool fell_back = false;
+  auto restart_as = [&](plan next) -> core::result<void> {
+    fell_back = true;
+    if (auto r = db_.abandon_cycle(spec); !r) return r.error();
+    p = std::move(next);
+    return {};
+  };
+
+  if (p.begin) {
+    if (auto r = db_.begin_cycle(spec, to_store(p.kind), p.reason); !r) co_return r.error();
+  }
+  cycle_report report;
+  report.kind = p.kind;
+  report.reason = p.reason;
+  report.resumed = p.resuming;
+  core::log::info("cycle.start", {{"table", spec.table}, {"kind", kind_name(p.kind)}, {"reason", p.reason},
+                                  {"resumed", p.resuming ? "yes" : "no"}});
+
+  std::string url = p.url;
+  bool first_fetch = true;
+  for (;;) {
+    auto body = co_await source_.get(url);
+    if (!body) {
+      auto const& e = body.error();
+      if (!fell_back && e.code == core::errc::token_expired) {
+        core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
+        if (auto r = restart_as({cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false}); !r)
+          co_return r.error();
+      } else if (!fell_back && p.resuming && first_fetch && !core::is_transient(e.code) && e.code != core::errc::cancelled) {
+        // The saved nextLink was refused (its paging state is gone): restart the cycle.
+        core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
+        auto state_now = db_.load_state(spec.table);
+        if (!state_now) co_return state_now.error();
+        remembered fresh = to_remembered(*state_now);
+        fresh.in_progress.reset();
+        fresh.cursor.reset();
+        plan next = make_plan(fresh, dataverse::initial_url(dataverse_, spec));
+        if (auto r = restart_as(next); !r) co_return r.error();
+      } else {
+        co_return e;
+      }
+      if (auto r = db_.begin_cycle(spec, to_store(p.kind), p.reason); !r) co_return r.error();
+      report.kind = p.kind;
+      report.reason = p.reason;
+      report.resumed = false;
+      url = p.url;
+      first_fetch = true;
+      continue;
+    }
+    first_fetch = false;
+    ++report.pages;
+
+    auto page = dataverse::parse_page(*body, spec);
+    if (!page) co_return page.error();
+    for (auto const* link : {&page->next_link, &page->delta_link})
+      if (*link)
+        if (auto ok = dataverse::check_link(**link, dataverse_.url); !ok) co_return ok.error();
+
+    if (page->next_link) {
+      if (auto r = db_.stage_page(spec, *page, *page->next_link); !r) co_return r.error();
+      core::log::debug("cycle.page", {{"table", spec.table}, {"page", report.pages},
+                                      {"rows", page->upserts.size()}, {"deletes", page->deletes.size()}});
+      url = *page->next_link;
+      continue;
+    }
+    if (!page->delta_link)
+      co_return core::make_error(core::errc::protocol, "the last page has neither @odata.nextLink nor @odata.deltaLink");
+
+    auto totals = db_.finish_cycle(spec, *page, *page->delta_link, unix_now());
+    if (!totals) co_return totals.error();
+    report.upserts = totals->upserts;
+    report.deletes = totals->deletes;
+    report.rejects = totals->rejects;
+    report.rows = totals->rows;
+    report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
+    core::log::info("cycle.done", {{"table", spec.table}, {"kind", kind_name(report.kind)}, {"reason", report.reason},
+                                   {"pages", report.pages}, {"upserts", report.upserts}, {"deletes", report.deletes},
+                                   {"rejects", report.rejects}, {"rows", report.rows},
+                                   {"duration_ms", report.duration.count()},
+                                   {"link", core::log::fingerprint(*page->delta_link)}});
+    co_return report;
+  }
+}
+
+}  // namespace dvsync::sync

@@ -1,0 +1,19 @@
+#pragma once
+// Where pages come from: the Dataverse client in production, a scripted fake in unit tests.
+#include "core/error.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <string>
+
+namespace dvsync::sync {
+
+class page_source {
+ public:
+  virtual ~page_source() = default;
+  // GETs one page (an initial query, a nextLink or a delta link) and returns its body. Transient
+  // failures are retried inside; what comes back is final for this attempt of the cycle.
+  virtual boost::asio::awaitable<core::result<std::string>> get(std::string url) = 0;
+};
+
+}  // namespace dvsync::sync
