@@ -1,0 +1,34 @@
+#include "cli/commands.hpp"
+#include "config/config.hpp"
+#include "core/log.hpp"
+
+#include <cstdio>
+
+namespace dvsync::cli {
+
+std::optional<config::settings> load_settings(arguments const& a) {
+  auto loaded = config::load(a.config_path);
+  auto problems = loaded.problems;
+  core::log::options o = core::log::default_options();
+  if (loaded.value) {
+    auto const& level = a.log_level ? *a.log_level : loaded.value->log.level;
+    auto const& format = a.log_format ? *a.log_format : loaded.value->log.format;
+    if (auto lv = core::log::parse_level(level))
+      o.min_level = *lv;
+    else
+      problems.push_back({"--log-level", "must be debug, info, warn or error"});
+    if (format == "json")
+      o.style = core::log::format::json;
+    else if (format != "text")
+      problems.push_back({"--log-format", "must be text or json"});
+  }
+  if (!problems.empty() || !loaded.value) {
+    std::fprintf(stderr, "%s", config::describe(problems).c_str());
+    std::fprintf(stderr, "dvsync: %s: %zu problem(s); nothing was started\n", a.config_path.c_str(), problems.size());
+    return std::nullopt;
+  }
+  core::log::configure(o);
+  return loaded.value;
+}
+
+}  // namespace dvsync::cli
