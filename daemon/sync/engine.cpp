@@ -16,21 +16,16 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-store::cycle_kind to_store(cycle_kind k) { return k == cycle_kind::full ? store::cycle_kind::full : store::cycle_kind::delta; }
-
 remembered to_remembered(store::table_state const& s) {
   remembered r;
   r.delta_link = s.delta_link;
-  if (s.cycle_kind == store::cycle_kind::full) r.in_progress = cycle_kind::full;
-  if (s.cycle_kind == store::cycle_kind::delta) r.in_progress = cycle_kind::delta;
+  r.in_progress = s.cycle_kind;
   r.in_progress_reason = s.cycle_reason;
   r.cursor = s.cursor;
   r.resync_requested = s.resync_requested;
   r.resync_reason = s.resync_reason;
   return r;
 }
-
-const char* kind_name(cycle_kind k) { return k == cycle_kind::full ? "full" : "delta"; }
 
 }  // namespace
 
@@ -54,13 +49,13 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   };
 
   if (p.begin) {
-    if (auto r = db_.begin_cycle(spec, to_store(p.kind), p.reason); !r) co_return r.error();
+    if (auto r = db_.begin_cycle(spec, p.kind, p.reason); !r) co_return r.error();
   }
   cycle_report report;
   report.kind = p.kind;
   report.reason = p.reason;
   report.resumed = p.resuming;
-  core::log::info("cycle.start", {{"table", spec.table}, {"kind", kind_name(p.kind)}, {"reason", p.reason},
+  core::log::info("cycle.start", {{"table", spec.table}, {"kind", store::to_string(p.kind)}, {"reason", p.reason},
                                   {"resumed", p.resuming ? "yes" : "no"}});
 
   std::string url = p.url;
@@ -86,7 +81,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       } else {
         co_return e;
       }
-      if (auto r = db_.begin_cycle(spec, to_store(p.kind), p.reason); !r) co_return r.error();
+      if (auto r = db_.begin_cycle(spec, p.kind, p.reason); !r) co_return r.error();
       report.kind = p.kind;
       report.reason = p.reason;
       report.resumed = false;
@@ -120,7 +115,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     report.rejects = totals->rejects;
     report.rows = totals->rows;
     report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
-    core::log::info("cycle.done", {{"table", spec.table}, {"kind", kind_name(report.kind)}, {"reason", report.reason},
+    core::log::info("cycle.done", {{"table", spec.table}, {"kind", store::to_string(report.kind)}, {"reason", report.reason},
                                    {"pages", report.pages}, {"upserts", report.upserts}, {"deletes", report.deletes},
                                    {"rejects", report.rejects}, {"rows", report.rows},
                                    {"duration_ms", report.duration.count()},

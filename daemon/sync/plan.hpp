@@ -1,12 +1,14 @@
 #pragma once
 // What the next cycle of one table does, decided from what the database remembers alone.
 // Pure: no I/O, so every branch is unit-tested.
+#include "store/state.hpp"
+
 #include <optional>
 #include <string>
 
 namespace dvsync::sync {
 
-enum class cycle_kind { full = 1, delta };
+using store::cycle_kind;
 
 // The parts of a table's stored state that decide the next cycle.
 struct remembered {

@@ -1,0 +1,53 @@
+#include "cli/commands.hpp"
+#include "cli/runtime.hpp"
+#include "cli/summary.hpp"
+#include "core/log.hpp"
+#include "sched/scheduler.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdio>
+
+namespace dvsync::cli {
+
+int once(arguments const& a) {
+  auto s = load_settings(a);
+  if (!s) return exit_config;
+
+  sched::hooks hooks;
+  hooks.on_cycle = [](config::table_spec const& spec, core::result<sync::cycle_report> const& r) {
+    std::printf("%s\n", summarize(spec, r).c_str());
+    std::fflush(stdout);
+  };
+  runtime rt(*s, std::move(hooks));
+
+  boost::asio::signal_set signals(rt.io(), SIGTERM, SIGINT);
+  signals.async_wait([&rt](boost::system::error_code ec, int) {
+    if (!ec) rt.stop();
+  });
+
+  std::optional<core::error> failure;
+  boost::asio::co_spawn(rt.io(), rt.scheduler().run_once(),
+                        [&](std::exception_ptr e, core::result<std::vector<sync::cycle_report>> r) {
+                          signals.cancel();
+                          if (e) {
+                            try {
+                              std::rethrow_exception(e);
+                            } catch (std::exception const& ex) {
+                              failure = core::make_error(core::errc::io, ex.what());
+                            }
+                          } else if (!r) {
+                            failure = r.error();
+                          }
+                        });
+  rt.io().run();
+  if (failure) {
+    std::fprintf(stderr, "dvsync: once failed: %s\n", failure->message.c_str());
+    return exit_failure;
+  }
+  return 0;
+}
+
+}  // namespace dvsync::cli

@@ -1,0 +1,41 @@
+#include "cli/commands.hpp"
+#include "store/database.hpp"
+
+#include <cstdio>
+
+namespace dvsync::cli {
+
+// Only marks the tables: the running daemon (or the next `once`) does the resync, so this never
+// competes with it for the lock.
+int resync(arguments const& a) {
+  auto s = load_settings(a);
+  if (!s) return exit_config;
+  if (a.table) {
+    bool known = false;
+    for (auto const& t : s->tables) known = known || t.table == *a.table;
+    if (!known) {
+      std::fprintf(stderr, "dvsync: no table named '%s' in %s\n", a.table->c_str(), a.config_path.c_str());
+      return exit_usage;
+    }
+  }
+  auto db = store::database::open(s->database);
+  if (!db) {
+    std::fprintf(stderr, "dvsync: %s\n", db.error().message.c_str());
+    return exit_failure;
+  }
+  for (auto const& t : s->tables) {
+    if (a.table && t.table != *a.table) continue;
+    if (auto ok = db->ensure_table(t); !ok) {
+      std::fprintf(stderr, "dvsync: %s: %s\n", t.table.c_str(), ok.error().message.c_str());
+      return exit_failure;
+    }
+    if (auto ok = db->request_resync(t.table, "manual"); !ok) {
+      std::fprintf(stderr, "dvsync: %s: %s\n", t.table.c_str(), ok.error().message.c_str());
+      return exit_failure;
+    }
+    std::printf("%s: full resync requested; the next cycle re-reads the whole table\n", t.table.c_str());
+  }
+  return 0;
+}
+
+}  // namespace dvsync::cli

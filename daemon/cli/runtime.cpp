@@ -1,0 +1,89 @@
+#include "cli/runtime.hpp"
+
+#include "auth/secret.hpp"
+#include "auth/token_provider.hpp"
+#include "dataverse/client.hpp"
+#include "http/client.hpp"
+#include "sched/scheduler.hpp"
+#include "store/database.hpp"
+#include "sync/engine.hpp"
+
+#include <stdexcept>
+
+namespace dvsync::cli {
+namespace {
+
+// The engine's page source is the Dataverse client.
+class dataverse_pages final : public sync::page_source {
+ public:
+  explicit dataverse_pages(dataverse::client& c) : client_(c) {}
+  boost::asio::awaitable<core::result<std::string>> get(std::string url) override { return client_.get(std::move(url)); }
+
+ private:
+  dataverse::client& client_;
+};
+
+store::database open_database(config::settings const& s) {
+  auto db = store::database::open(s.database);
+  if (!db) throw std::runtime_error("database " + s.database.path + ": " + db.error().message);
+  if (auto locked = db->acquire_lock(); !locked) throw std::runtime_error(locked.error().message);
+  for (auto const& t : s.tables)
+    if (auto ok = db->ensure_table(t); !ok) throw std::runtime_error("table " + t.table + ": " + ok.error().message);
+  return std::move(*db);
+}
+
+std::string load_secret(config::settings const& s) {
+  auto secret = auth::load_client_secret(s.auth);
+  if (!secret) throw std::runtime_error("client secret: " + secret.error().message);
+  return std::move(*secret);
+}
+
+dataverse::client_options dataverse_options(config::settings const& s, std::stop_token stop) {
+  dataverse::client_options o;
+  o.api_root = s.dataverse.url + "/api/data/v" + s.dataverse.api_version;
+  o.page_size = s.sync.page_size;
+  o.max_attempts = s.sync.max_attempts;
+  o.backoff_base = s.sync.backoff_base;
+  o.backoff_cap = s.sync.backoff_cap;
+  o.retry_after_cap = s.sync.retry_after_cap;
+  o.stop = std::move(stop);
+  return o;
+}
+
+}  // namespace
+
+struct runtime::parts {
+  store::database db;
+  http::client http;
+  auth::token_provider tokens;
+  dataverse::client dataverse;
+  dataverse_pages pages;
+  sync::engine engine;
+  sched::scheduler scheduler;
+
+  parts(config::settings const& s, boost::asio::io_context& io, std::stop_token stop, sched::hooks hooks)
+      : db(open_database(s)),
+        http(io.get_executor(), http::tls_options{s.tls.ca_file, true},
+             http::timeouts{std::chrono::seconds(30), s.sync.request_timeout}),
+        tokens(http, auth::make_token_endpoint(s.auth, s.dataverse), load_secret(s)),
+        dataverse(http, tokens, dataverse_options(s, std::move(stop))),
+        pages(dataverse),
+        engine(db, pages, s.dataverse),
+        scheduler(io.get_executor(), engine, db, s.tables, s.sync, std::move(hooks)) {}
+};
+
+runtime::runtime(config::settings settings, sched::hooks hooks) : settings_(std::move(settings)) {
+  parts_ = std::make_unique<parts>(settings_, io_, stop_.get_token(), std::move(hooks));
+}
+
+runtime::~runtime() = default;
+
+sched::scheduler& runtime::scheduler() { return parts_->scheduler; }
+dataverse::client& runtime::dataverse() { return parts_->dataverse; }
+
+void runtime::stop() {
+  stop_.request_stop();
+  parts_->scheduler.stop();
+}
+
+}  // namespace dvsync::cli

@@ -1,0 +1,44 @@
+#pragma once
+// Everything `once` and `run` need, built in dependency order: database (locked, tables ensured),
+// HTTP client, token provider, Dataverse client, sync engine, scheduler. Construction throws
+// std::runtime_error when the daemon cannot start (database unusable, lock held, no secret).
+#include "config/settings.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <stop_token>
+
+namespace dvsync::sched {
+class scheduler;
+struct hooks;
+}  // namespace dvsync::sched
+
+namespace dvsync::dataverse {
+class client;
+}
+
+namespace dvsync::cli {
+
+class runtime {
+ public:
+  runtime(config::settings settings, sched::hooks hooks);
+  ~runtime();
+
+  boost::asio::io_context& io() { return io_; }
+  sched::scheduler& scheduler();
+  dataverse::client& dataverse();
+  config::settings const& settings() const { return settings_; }
+
+  // Stops the scheduler and cuts every retry wait short.
+  void stop();
+
+ private:
+  struct parts;
+  config::settings settings_;
+  boost::asio::io_context io_;
+  std::stop_source stop_;
+  std::unique_ptr<parts> parts_;
+};
+
+}  // namespace dvsync::cli

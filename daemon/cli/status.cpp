@@ -1,0 +1,103 @@
+#include "cli/commands.hpp"
+#include "store/database.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace dvsync::cli {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso_time(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec);
+}
+
+std::string when(std::optional<std::int64_t> t, std::int64_t now) {
+  if (!t) return "never";
+  return fmt::format("{} ({} s ago)", iso_time(*t), now - *t);
+}
+
+void print_text(std::vector<store::table_status> const& tables, std::int64_t now) {
+  for (auto const& t : tables) {
+    std::printf("%s (%s): %s, %lld rows, %lld rejects\n", t.table.c_str(), t.entity_set.c_str(), store::to_string(t.phase),
+                static_cast<long long>(t.rows), static_cast<long long>(t.rejects));
+    std::printf("  last success: %s\n", when(t.last_success_at, now).c_str());
+    if (t.token_age_s) std::printf("  token age:    %lld s\n", static_cast<long long>(*t.token_age_s));
+    if (t.last_success_at)
+      std::printf("  last cycle:   %lld pages, %lld upserts, %lld deletes, %lld rejects\n",
+                  static_cast<long long>(t.last_cycle_pages), static_cast<long long>(t.last_cycle_upserts),
+                  static_cast<long long>(t.last_cycle_deletes), static_cast<long long>(t.last_cycle_rejects));
+    if (t.cycle_kind)
+      std::printf("  in progress:  %s cycle (%s), %lld pages staged\n", store::to_string(*t.cycle_kind), t.cycle_reason.c_str(),
+                  static_cast<long long>(t.pages_staged));
+    if (t.resync_requested) std::printf("  full resync requested for the next cycle\n");
+    std::printf("  last error:   %s\n",
+                t.last_error ? fmt::format("{} at {}", *t.last_error, when(t.last_error_at, now)).c_str() : "none");
+  }
+}
+
+void print_json(std::vector<store::table_status> const& tables, std::int64_t now) {
+  boost::json::array out;
+  auto opt = [](auto const& o) -> boost::json::value {
+    if (o) return boost::json::value_from(*o);
+    return nullptr;
+  };
+  for (auto const& t : tables) {
+    boost::json::object o;
+    o["table"] = t.table;
+    o["entity_set"] = t.entity_set;
+    o["phase"] = store::to_string(t.phase);
+    o["rows"] = t.rows;
+    o["rejects"] = t.rejects;
+    o["last_success_at"] = opt(t.last_success_at);
+    o["last_attempt_at"] = opt(t.last_attempt_at);
+    o["last_error"] = opt(t.last_error);
+    o["last_error_at"] = opt(t.last_error_at);
+    o["token_age_s"] = opt(t.token_age_s);
+    o["cycle_in_progress"] = t.cycle_kind ? boost::json::value(store::to_string(*t.cycle_kind)) : nullptr;
+    o["pages_staged"] = t.pages_staged;
+    o["resync_requested"] = t.resync_requested;
+    o["last_cycle"] = {{"pages", t.last_cycle_pages}, {"upserts", t.last_cycle_upserts},
+                       {"deletes", t.last_cycle_deletes}, {"rejects", t.last_cycle_rejects}};
+    o["full_resyncs"] = t.full_resyncs;
+    out.push_back(std::move(o));
+  }
+  boost::json::object doc{{"now", now}, {"tables", std::move(out)}};
+  std::printf("%s\n", boost::json::serialize(doc).c_str());
+}
+
+}  // namespace
+
+// Reads the database only, through a read-only connection: safe next to a running daemon.
+int status(arguments const& a) {
+  auto s = load_settings(a);
+  if (!s) return exit_config;
+  auto db = store::database::open_read_only(s->database.path);
+  if (!db) {
+    std::fprintf(stderr, "dvsync: %s\n", db.error().message.c_str());
+    return exit_failure;
+  }
+  auto tables = db->read_status(unix_now());
+  if (!tables) {
+    std::fprintf(stderr, "dvsync: %s\n", tables.error().message.c_str());
+    return exit_failure;
+  }
+  if (a.json)
+    print_json(*tables, unix_now());
+  else
+    print_text(*tables, unix_now());
+  return 0;
+}
+
+}  // namespace dvsync::cli
