@@ -1,0 +1,25 @@
+#pragma once
+// Where the client secret comes from. Never from the config file, never into logs.
+#include "config/settings.hpp"
+#include "core/error.hpp"
+
+#include <optional>
+#include <string>
+
+namespace dvsync::auth {
+
+// The two environment variables that can supply the secret, read once.
+struct secret_environment {
+  std::optional<std::string> client_secret;           // DVSYNC_CLIENT_SECRET
+  std::optional<std::string> credentials_directory;   // CREDENTIALS_DIRECTORY (systemd LoadCredential)
+
+  static secret_environment from_process();
+};
+
+// In order: DVSYNC_CLIENT_SECRET; $CREDENTIALS_DIRECTORY/client_secret; auth.client_secret_file,
+// refused when group- or world-readable. One trailing newline (LF or CRLF) is stripped.
+// errc::config_invalid naming the source when none yields a non-empty secret.
+core::result<std::string> load_client_secret(config::auth_settings const& auth, secret_environment const& env);
+core::result<std::string> load_client_secret(config::auth_settings const& auth);
+
+}  // namespace dvsync::auth

@@ -1,0 +1,144 @@
+#include "dataverse/client.hpp"
+
+#include "core/log.hpp"
+#include "dataverse/errors.hpp"
+#include "http/backoff.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <optional>
+
+namespace dvsync::dataverse {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using core::errc;
+
+namespace {
+
+http::request make_request(std::string url, std::string const& token, bool track_changes, int page_size) {
+  http::request req;
+  req.method = http::verb::get;
+  req.url = std::move(url);
+  req.headers = {{"Accept", "application/json"},
+                 {"OData-MaxVersion", "4.0"},
+                 {"OData-Version", "4.0"},
+                 {"Authorization", "Bearer " + token}};
+  if (track_changes) {
+    req.headers.push_back({"Prefer", "odata.track-changes,odata.maxpagesize=" + std::to_string(page_size)});
+  }
+  return req;
+}
+
+}  // namespace
+
+client::client(http::client& http, auth::token_provider& tokens, client_options options)
+    : http_(http), tokens_(tokens), options_(std::move(options)) {
+  if (!options_.random) options_.random = http::default_random();
+  options_.max_attempts = std::max(options_.max_attempts, 1);
+  while (!options_.api_root.empty() && options_.api_root.back() == '/') options_.api_root.pop_back();
+}
+
+asio::awaitable<core::result<std::string>> client::get(std::string url) { return fetch(std::move(url), true); }
+
+asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool track_changes) {
+  http::backoff const policy(options_.backoff_base, options_.backoff_cap, options_.random);
+  bool refreshed_after_401 = false;
+  bool force_refresh = false;
+  for (int attempt = 1;; ++attempt) {
+    if (options_.stop.stop_requested()) co_return core::make_error(errc::cancelled, "stop requested");
+
+    std::optional<core::error> failure;
+    auto token = co_await tokens_.bearer(force_refresh);
+    force_refresh = false;
+    if (!token) {
+      failure = token.error();
+    } else {
+      auto res = co_await http_.send(make_request(url, *token, track_changes, options_.page_size));
+      if (!res) {
+        failure = res.error();
+      } else {
+        ++stats_.requests_by_status[res->status];
+        auto checked = check_response(*res, std::chrono::system_clock::now(), options_.retry_after_cap);
+        if (checked) co_return std::move(res->body);
+        failure = checked.error();
+      }
+    }
+
+    core::error e = std::move(*failure);
+    std::chrono::milliseconds delay{0};
+    switch (e.code) {
+      case errc::unauthorized:
+        // A token can be revoked or expire early; a second 401 with a fresh one is final.
+        if (refreshed_after_401) co_return e;
+        refreshed_after_401 = true;
+        force_refresh = true;
+        ++stats_.token_refreshes;
+        break;
+      case errc::throttled:
+      case errc::server_busy:
+      case errc::network:
+      case errc::timeout:
+        delay = e.retry_after ? std::chrono::milliseconds(std::min(*e.retry_after, options_.retry_after_cap))
+                              : policy.delay(attempt - 1);
+        break;
+      default:
+        co_return e;
+    }
+    if (attempt >= options_.max_attempts) {
+      e.message += " (gave up after " + std::to_string(attempt) + " attempts)";
+      co_return e;
+    }
+
+    core::log::warn("dataverse.retry", {{"reason", core::to_string(e.code)},
+                                        {"attempt", attempt},
+                                        {"max_attempts", options_.max_attempts},
+                                        {"wait_ms", static_cast<std::int64_t>(delay.count())},
+                                        {"status", e.http_status},
+                                        {"error", e.message},
+                                        {"link", core::log::fingerprint(url)}});
+    ++stats_.retries_by_reason[core::to_string(e.code)];
+    if (e.code == errc::throttled) stats_.throttle_wait_seconds += std::chrono::duration<double>(delay).count();
+    // Service protection extends the penalty for every request sent early: send nothing until then.
+    if (delay > std::chrono::milliseconds{0}) co_await wait(delay);
+  }
+}
+
+asio::awaitable<void> client::wait(std::chrono::milliseconds d) {
+  if (options_.sleep) {
+    co_await options_.sleep(d);
+    co_return;
+  }
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  // request_stop() runs on the io_context thread (signal handlers do), so cancel() is safe here.
+  std::stop_callback on_stop(options_.stop, [&timer] { timer.cancel(); });
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<core::result<int>> client::change_tracking_retention_days() {
+  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false);
+  if (!body) co_return body.error();
+
+  boost::system::error_code ec;
+  json::value const doc = json::parse(*body, ec);
+  json::value const* days = nullptr;
+  if (!ec && doc.is_object()) {
+    if (auto const* value = doc.get_object().if_contains("value"); value != nullptr && value->is_array() &&
+                                                                   !value->get_array().empty() &&
+                                                                   value->get_array().front().is_object()) {
+      days = value->get_array().front().get_object().if_contains("expirechangetrackingindays");
+    }
+  }
+  if (days == nullptr || !days->is_int64() || days->get_int64() < 0 || days->get_int64() > 100000) {
+    co_return core::make_error(errc::protocol, "organizations answer has no expirechangetrackingindays number");
+  }
+  co_return static_cast<int>(days->get_int64());
+}
+
+}  // namespace dvsync::dataverse

@@ -1,0 +1,64 @@
+#pragma once
+// GETs against the Dataverse Web API with the headers change tracking needs, and the retry
+// policy of DESIGN.md decision 6: wait out Retry-After, back off with full jitter, refresh the
+// token once on 401, give up after max_attempts.
+#include "auth/token_provider.hpp"
+#include "core/error.hpp"
+#include "http/client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+
+namespace dvsync::dataverse {
+
+struct client_options {
+  std::string api_root;                  // https://org.crm.dynamics.com/api/data/v9.2 (no trailing slash)
+  int page_size = 5000;                  // odata.maxpagesize
+  int max_attempts = 6;                  // attempts per request, the first included
+  std::chrono::milliseconds backoff_base{std::chrono::seconds{1}};
+  std::chrono::milliseconds backoff_cap{std::chrono::seconds{60}};
+  std::chrono::seconds retry_after_cap{300};
+  // Waits between attempts; the default is a steady_timer that a stop request cuts short.
+  std::function<boost::asio::awaitable<void>(std::chrono::milliseconds)> sleep;
+  std::function<double()> random;        // [0, 1) for jitter; default: a randomly seeded mt19937_64
+  std::stop_token stop;                  // checked before every attempt and after every wait
+};
+
+// Counters for metrics; read them at any time from the io_context thread.
+struct client_stats {
+  std::map<int, std::uint64_t> requests_by_status;        // responses received, by HTTP status
+  std::map<std::string, std::uint64_t> retries_by_reason; // by core::to_string(errc)
+  std::uint64_t token_refreshes = 0;                      // forced by a 401
+  double throttle_wait_seconds = 0;                       // time spent waiting for Retry-After
+};
+
+class client {
+ public:
+  client(http::client& http, auth::token_provider& tokens, client_options options);
+
+  // GETs an absolute URL (a built initial URL, a nextLink or a deltaLink, sent unchanged) with
+  // `Prefer: odata.track-changes,odata.maxpagesize=N` and returns the body of the 2xx answer.
+  boost::asio::awaitable<core::result<std::string>> get(std::string url);
+
+  // Organization.expirechangetrackingindays: how long a delta token stays usable.
+  boost::asio::awaitable<core::result<int>> change_tracking_retention_days();
+
+  client_stats const& stats() const { return stats_; }
+
+ private:
+  boost::asio::awaitable<core::result<std::string>> fetch(std::string url, bool track_changes);
+  boost::asio::awaitable<void> wait(std::chrono::milliseconds d);
+
+  http::client& http_;
+  auth::token_provider& tokens_;
+  client_options options_;
+  client_stats stats_;
+};
+
+}  // namespace dvsync::dataverse

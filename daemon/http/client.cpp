@@ -1,0 +1,409 @@
+#include "http/client.hpp"
+
+#include "core/log.hpp"
+#include "http/gzip.hpp"
+#include "http/url.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <stdexcept>
+#include <tuple>
+#include <vector>
+
+namespace dvsync::http {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+using clock_type = std::chrono::steady_clock;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Idle connections kept per origin; concurrent jobs may each hold one while a request runs.
+constexpr std::size_t max_idle_per_origin = 4;
+// A TLS close_notify exchange after "Connection: close" is a courtesy: never wait long for it.
+constexpr std::chrono::seconds shutdown_budget{1};
+
+using beast_request = bhttp::request<bhttp::string_body>;
+using beast_response = bhttp::response<bhttp::string_body>;
+
+// What the certificate checks said during one handshake, so a refusal can say which check failed.
+struct verify_record {
+  int chain_error = X509_V_OK;
+  int depth = 0;
+  bool host_mismatch = false;
+};
+
+// Chain verification by OpenSSL, then RFC 6125 host name verification, remembering the failure.
+class recording_verifier {
+ public:
+  recording_verifier(verify_record* record, std::string const& host) : record_(record), host_check_(host) {}
+
+  bool operator()(bool preverified, ssl::verify_context& ctx) const {
+    if (!preverified) {
+      if (record_->chain_error == X509_V_OK) {
+        record_->chain_error = X509_STORE_CTX_get_error(ctx.native_handle());
+        record_->depth = X509_STORE_CTX_get_error_depth(ctx.native_handle());
+      }
+      return false;
+    }
+    bool const ok = host_check_(preverified, ctx);
+    if (!ok) record_->host_mismatch = true;
+    return ok;
+  }
+
+ private:
+  verify_record* record_;
+  ssl::host_name_verification host_check_;
+};
+
+std::string describe_chain_error(int err, int depth) {
+  switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return depth == 0 ? "the certificate has expired" : "a certificate in its chain has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "the certificate is not yet valid";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+      return "the certificate is self-signed and not trusted";
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return "the certificate was issued by an unknown CA (set tls.ca_file for a private CA)";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "the certificate does not match the host name";
+    default:
+      return X509_verify_cert_error_string(err);
+  }
+}
+
+struct connection {
+  std::string origin;
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  verify_record verify;
+
+  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+bhttp::verb to_beast(verb v) {
+  switch (v) {
+    case verb::get: return bhttp::verb::get;
+    case verb::post: return bhttp::verb::post;
+    case verb::patch: return bhttp::verb::patch;
+    case verb::delete_: return bhttp::verb::delete_;
+  }
+  return bhttp::verb::unknown;
+}
+
+bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  d = std::max(d, std::chrono::milliseconds{0});
+  return std::to_string(d.count() / 1000) + "." + std::to_string(d.count() % 1000 / 100) + " s";
+}
+
+// A failure after the request left: which errors mean "the pooled connection had gone stale".
+bool is_stale_connection(error_code ec) {
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated;
+}
+
+core::error exchange_error(error_code ec, std::string const& where, std::chrono::milliseconds budget) {
+  using core::errc;
+  if (ec == beast::error::timeout) return core::make_error(errc::timeout, "no complete response from " + where + " within " + seconds_text(budget));
+  if (ec == bhttp::error::end_of_stream) return core::make_error(errc::network, where + " closed the connection before responding");
+  if (ec == bhttp::error::partial_message) return core::make_error(errc::network, "response from " + where + " was cut short");
+  if (ec == ssl::error::stream_truncated) return core::make_error(errc::network, where + " closed the TLS connection before the response ended");
+  if (ec == bhttp::error::body_limit) return core::make_error(errc::protocol, "response body from " + where + " is over the size limit");
+  if (ec == bhttp::error::header_limit) return core::make_error(errc::protocol, "response header from " + where + " is over the size limit");
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+    return core::make_error(errc::protocol, "malformed response from " + where + ": " + ec.message());
+  }
+  return core::make_error(errc::network, "exchange with " + where + " failed: " + ec.message());
+}
+
+struct resolve_state {
+  explicit resolve_state(asio::any_io_executor ex) : done(ex, clock_type::time_point::max()) {}
+  asio::steady_timer done;
+  error_code ec;
+  tcp::resolver::results_type results;
+  bool finished = false;
+};
+
+// Runs apart from the waiting request: getaddrinfo cannot be interrupted, so a request that passes
+// its deadline stops waiting and leaves this to finish on its own.
+asio::awaitable<void> resolve_into(std::shared_ptr<resolve_state> state, std::string host, std::string port) {
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [ec, results] = co_await resolver.async_resolve(host, port, use_tuple);
+  state->ec = ec;
+  state->results = std::move(results);
+  state->finished = true;
+  state->done.cancel();
+}
+
+void log_spawn_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (std::exception const& ex) {
+    core::log::error("http.background_failed", {{"what", ex.what()}});
+  }
+}
+
+struct exchange_outcome {
+  error_code ec;
+  bool answered = false;   // some bytes of a response arrived
+  bool keep_alive = false;
+  beast_response res;
+};
+
+}  // namespace
+
+struct client::impl {
+  impl(asio::any_io_executor ex, tls_options tls, timeouts deadlines, limits sizes)
+      : executor(std::move(ex)), tls_ctx(ssl::context::tls_client), verify(tls.verify), deadlines(deadlines), sizes(sizes) {
+    if (SSL_CTX_set_min_proto_version(tls_ctx.native_handle(), TLS1_2_VERSION) != 1) {
+      throw std::runtime_error("cannot require TLS 1.2 or newer in the TLS context");
+    }
+    tls_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    error_code ec;
+    tls_ctx.set_default_verify_paths(ec);
+    if (ec) throw std::runtime_error("cannot load the system trust store: " + ec.message());
+    if (!tls.ca_file.empty()) {
+      tls_ctx.load_verify_file(tls.ca_file, ec);
+      if (ec) throw std::runtime_error("tls.ca_file: cannot load " + tls.ca_file + ": " + ec.message());
+    }
+    tls_ctx.set_verify_mode(verify ? ssl::verify_peer : ssl::verify_none);
+  }
+
+  asio::any_io_executor executor;
+  ssl::context tls_ctx;
+  bool verify;
+  timeouts deadlines;
+  limits sizes;
+  std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+  std::uint64_t opened = 0;
+
+  std::unique_ptr<connection> take_idle(std::string const& key) {
+    auto it = idle.find(key);
+    if (it == idle.end() || it->second.empty()) return nullptr;
+    auto conn = std::move(it->second.back());
+    it->second.pop_back();
+    return conn;
+  }
+
+  void put_idle(std::unique_ptr<connection> conn) {
+    auto& list = idle[conn->origin];
+    conn->tcp().expires_never();
+    if (list.size() < max_idle_per_origin) list.push_back(std::move(conn));
+  }
+
+  asio::awaitable<core::result<std::unique_ptr<connection>>> connect(endpoint ep, clock_type::time_point deadline) {
+    using core::errc;
+    auto const where = host_header(ep);
+    auto const budget_end = std::min(deadline, clock_type::now() + deadlines.connect);
+    auto const budget = std::chrono::duration_cast<std::chrono::milliseconds>(budget_end - clock_type::now());
+
+    auto state = std::make_shared<resolve_state>(executor);
+    state->done.expires_at(budget_end);
+    asio::co_spawn(executor, resolve_into(state, ep.host, std::to_string(ep.port)), log_spawn_failure);
+    if (!state->finished) co_await state->done.async_wait(use_tuple);
+    if (!state->finished) co_return core::make_error(errc::timeout, "resolving " + ep.host + " took longer than " + seconds_text(budget));
+    if (state->ec) co_return core::make_error(errc::network, "cannot resolve " + ep.host + ": " + state->ec.message());
+
+    auto conn = std::make_unique<connection>();
+    conn->origin = origin(ep);
+    if (ep.tls) {
+      conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, tls_ctx);
+    } else {
+      conn->plain = std::make_unique<beast::tcp_stream>(executor);
+    }
+    conn->tcp().expires_at(budget_end);
+    auto [cec, connected] = co_await conn->tcp().async_connect(state->results, use_tuple);
+    if (cec == beast::error::timeout) co_return core::make_error(errc::timeout, "connecting to " + where + " took longer than " + seconds_text(budget));
+    if (cec) co_return core::make_error(errc::network, "cannot connect to " + where + ": " + cec.message());
+    conn->tcp().socket().set_option(tcp::no_delay(true), cec);
+    ++opened;
+    core::log::debug("http.connected", {{"origin", conn->origin}});
+
+    if (ep.tls) {
+      // SNI carries host names only (RFC 6066 §3).
+      if (!ep.host_is_ip && SSL_set_tlsext_host_name(conn->tls->native_handle(), ep.host.c_str()) != 1) {
+        co_return core::make_error(errc::network, "cannot set the TLS server name for " + ep.host);
+      }
+      if (verify) {
+        conn->tls->set_verify_mode(ssl::verify_peer);
+        conn->tls->set_verify_callback(recording_verifier(&conn->verify, ep.host));
+      }
+      auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
+      if (hec) co_return handshake_error(*conn, hec, where, budget);
+    }
+    conn->tcp().expires_never();
+    co_return conn;
+  }
+
+  static core::error handshake_error(connection& conn, error_code ec, std::string const& where, std::chrono::milliseconds budget) {
+    using core::errc;
+    if (ec == beast::error::timeout) return core::make_error(errc::timeout, "TLS handshake with " + where + " took longer than " + seconds_text(budget));
+    std::string const prefix = "TLS certificate of " + where + " refused: ";
+    if (conn.verify.host_mismatch) return core::make_error(errc::tls_verify, prefix + "the certificate does not match the host name");
+    if (conn.verify.chain_error != X509_V_OK) {
+      return core::make_error(errc::tls_verify, prefix + describe_chain_error(conn.verify.chain_error, conn.verify.depth));
+    }
+    long const result = SSL_get_verify_result(conn.tls->native_handle());
+    if (result != X509_V_OK) return core::make_error(errc::tls_verify, prefix + describe_chain_error(static_cast<int>(result), 0));
+    return core::make_error(errc::network, "TLS handshake with " + where + " failed: " + ec.message());
+  }
+
+  static asio::awaitable<exchange_outcome> exchange(connection* conn, beast_request req, clock_type::time_point deadline, limits sizes) {
+    exchange_outcome out;
+    conn->tcp().expires_at(deadline);
+    error_code wec;
+    if (conn->tls) {
+      std::tie(wec, std::ignore) = co_await bhttp::async_write(*conn->tls, req, use_tuple);
+    } else {
+      std::tie(wec, std::ignore) = co_await bhttp::async_write(*conn->plain, req, use_tuple);
+    }
+    if (wec) {
+      out.ec = wec;
+      co_return out;
+    }
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(sizes.body);
+    parser.header_limit(sizes.header);
+    error_code rec;
+    if (conn->tls) {
+      std::tie(rec, std::ignore) = co_await bhttp::async_read(*conn->tls, conn->buffer, parser, use_tuple);
+    } else {
+      std::tie(rec, std::ignore) = co_await bhttp::async_read(*conn->plain, conn->buffer, parser, use_tuple);
+    }
+    out.answered = parser.got_some();
+    if (rec) {
+      out.ec = rec;
+      co_return out;
+    }
+    out.keep_alive = parser.keep_alive();
+    out.res = parser.release();
+    co_return out;
+  }
+
+  // The response is complete: a missing or refused close_notify cannot change it.
+  static asio::awaitable<void> close_gracefully(std::unique_ptr<connection> conn) {
+    if (!conn->tls) co_return;
+    conn->tcp().expires_after(shutdown_budget);
+    co_await conn->tls->async_shutdown(use_tuple);
+  }
+
+  core::result<response> to_response(beast_response res, std::string const& where) const {
+    response out;
+    out.status = static_cast<int>(res.result_int());
+    out.reason = std::string(res.reason());
+    out.headers.reserve(std::distance(res.begin(), res.end()));
+    for (auto const& field : res) out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    out.body = std::move(res.body());
+
+    auto const encoding = trim(res[bhttp::field::content_encoding]);
+    if (encoding.empty() || iequals(encoding, "identity")) return out;
+    if (!iequals(encoding, "gzip") && !iequals(encoding, "x-gzip")) {
+      return core::make_error(core::errc::protocol, where + " answered with an unsupported Content-Encoding: " + std::string(encoding));
+    }
+    if (out.body.empty()) return out;
+    auto decoded = gunzip(out.body, sizes.body);
+    if (!decoded) return decoded.error();
+    out.body = std::move(*decoded);
+    return out;
+  }
+
+  asio::awaitable<core::result<response>> send(request req) {
+    using core::errc;
+    auto const deadline = clock_type::now() + deadlines.whole_request;
+    auto ep = parse_url(req.url);
+    if (!ep) co_return ep.error();
+    auto const where = host_header(*ep);
+    auto const key = origin(*ep);
+
+    beast_request breq{to_beast(req.method), ep->target, 11};
+    breq.set(bhttp::field::host, where);
+    breq.set(bhttp::field::user_agent, "dvsync");
+    for (auto const& h : req.headers) {
+      if (h.name.empty() || has_line_break(h.name) || has_line_break(h.value)) {
+        co_return core::make_error(errc::protocol, "request header '" + h.name + "' is malformed");
+      }
+      breq.insert(h.name, h.value);
+    }
+    if (!find_header(req.headers, "Accept-Encoding")) breq.set(bhttp::field::accept_encoding, "gzip");
+    breq.body() = std::move(req.body);
+    breq.prepare_payload();
+
+    auto conn = take_idle(key);
+    bool reused = conn != nullptr;
+    for (;;) {
+      if (!conn) {
+        auto fresh = co_await connect(*ep, deadline);
+        if (!fresh) co_return fresh.error();
+        conn = std::move(*fresh);
+      }
+      auto outcome = co_await exchange(conn.get(), breq, deadline, sizes);
+      if (outcome.ec) {
+        // A server may close an idle connection just as we reuse it; the request never reached
+        // its handler, so one retry on a new connection is safe.
+        if (reused && !outcome.answered && is_stale_connection(outcome.ec)) {
+          core::log::debug("http.reconnect", {{"origin", key}, {"reason", outcome.ec.message()}});
+          conn.reset();
+          reused = false;
+          continue;
+        }
+        co_return exchange_error(outcome.ec, where, deadlines.whole_request);
+      }
+      auto result = to_response(std::move(outcome.res), where);
+      if (outcome.keep_alive) {
+        put_idle(std::move(conn));
+      } else {
+        co_await close_gracefully(std::move(conn));
+      }
+      co_return result;
+    }
+  }
+};
+
+client::client(asio::any_io_executor executor, tls_options tls, timeouts deadlines, limits sizes)
+    : impl_(std::make_unique<impl>(std::move(executor), std::move(tls), deadlines, sizes)) {}
+
+client::~client() = default;
+
+asio::awaitable<core::result<response>> client::send(request req) { return impl_->send(std::move(req)); }
+
+void client::close_idle() { impl_->idle.clear(); }
+
+std::uint64_t client::connections_opened() const { return impl_->opened; }
+
+}  // namespace dvsync::http
