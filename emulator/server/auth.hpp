@@ -1,0 +1,47 @@
+#pragma once
+// OAuth 2.0 client credentials as Microsoft Entra ID answers them, and the bearer check the Web API
+// does. Time is passed in, so expiry is tested without waiting.
+#include "api/web_api.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace emulator {
+
+struct auth_settings {
+  std::string client_id;
+  std::string client_secret;
+  std::string tenant;  // empty: any tenant
+  std::chrono::seconds token_lifetime{3600};
+};
+
+enum class bearer_status { valid = 1, missing, unknown, expired };
+
+class token_issuer {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  explicit token_issuer(auth_settings s);
+
+  // POST /{tenant}/oauth2/v2.0/token. `tenant` is the path segment; the scope must be `<origin>/.default`.
+  http_response issue(http_request const& r, std::string_view tenant, clock::time_point now);
+
+  bearer_status check(http_request const& r, clock::time_point now);
+
+  // The Web API's answer to a request whose bearer check failed.
+  static http_response unauthorized(bearer_status why, std::string_view origin);
+
+  void revoke_all();
+  std::size_t live_tokens() const { return tokens_.size(); }
+
+ private:
+  void forget_expired(clock::time_point now);
+
+  auth_settings settings_;
+  std::unordered_map<std::string, clock::time_point> tokens_;  // token -> expiry
+};
+
+}  // namespace emulator

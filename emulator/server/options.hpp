@@ -1,0 +1,67 @@
+#pragma once
+// The emulator's command line: defaults, parsing and validation. Pure: no I/O, so every flag and
+// every error message is unit-tested.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace emulator {
+
+// Defaults that tests and the README rely on.
+inline constexpr std::string_view default_client_id = "dvsync-test-client";
+inline constexpr std::string_view default_client_secret = "dvsync-test-secret";
+
+struct throttle_limit {
+  int requests = 0;
+  int window_s = 0;
+};
+
+// What `--seed` asked for: nothing, the sample rows, or N generated rows of one entity set.
+struct seed_request {
+  enum class kind { none = 1, sample, generated };
+  kind what = kind::none;
+  std::string entity_set = "sample_books";
+  std::int64_t count = 0;
+};
+
+struct server_options {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 0;
+  std::string port_file;
+  std::string schema_file;  // empty: the built-in sample_book schema
+  seed_request seed;
+  std::string client_id{default_client_id};
+  std::string client_secret{default_client_secret};
+  std::string tenant;  // empty: any tenant is accepted
+  int token_lifetime_s = 3600;
+  int change_retention_days = 7;
+  int max_page_size = 5000;
+  std::optional<throttle_limit> throttle;
+  bool gzip = false;
+  int expired_token_status = 400;
+  std::string tls_cert;
+  std::string tls_key;
+  bool no_auth = false;
+  bool log_requests = false;
+};
+
+struct parsed_command {
+  enum class action { run = 1, help, version, usage_error };
+  action what = action::run;
+  server_options options;
+  std::string error;  // set for usage_error; names the flag and the value
+};
+
+// argv without the program name.
+parsed_command parse_command_line(std::vector<std::string> const& args);
+
+std::string usage_text();
+
+// EX_USAGE from sysexits.h: the exit status for a bad command line.
+inline constexpr int exit_usage = 64;
+// EX_NOINPUT: a file named on the command line cannot be read.
+inline constexpr int exit_no_input = 66;
+
+}  // namespace emulator

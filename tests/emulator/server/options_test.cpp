@@ -1,0 +1,107 @@
+#include "server/options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace emulator {
+namespace {
+
+parsed_command parse(std::vector<std::string> args) { return parse_command_line(args); }
+
+TEST(options, defaults_are_the_documented_ones) {
+  auto c = parse({});
+  ASSERT_EQ(c.what, parsed_command::action::run) << c.error;
+  EXPECT_EQ(c.options.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.options.listen_port, 0);
+  EXPECT_EQ(c.options.client_id, "dvsync-test-client");
+  EXPECT_EQ(c.options.client_secret, "dvsync-test-secret");
+  EXPECT_EQ(c.options.tenant, "");
+  EXPECT_EQ(c.options.token_lifetime_s, 3600);
+  EXPECT_EQ(c.options.change_retention_days, 7);
+  EXPECT_EQ(c.options.max_page_size, 5000);
+  EXPECT_EQ(c.options.expired_token_status, 400);
+  EXPECT_FALSE(c.options.throttle.has_value());
+  EXPECT_FALSE(c.options.gzip);
+  EXPECT_FALSE(c.options.no_auth);
+  EXPECT_EQ(c.options.seed.what, seed_request::kind::none);
+}
+
+TEST(options, reads_every_flag_in_both_spellings) {
+  auto c = parse({"--listen", "[::1]:8080", "--port-file=/tmp/p", "--schema", "s.json", "--seed", "sample",
+                  "--client-id", "id", "--client-secret=sec", "--tenant", "t", "--token-lifetime-s", "2",
+                  "--change-retention-days=30", "--max-page-size", "3", "--throttle", "10/60", "--gzip",
+                  "--expired-token-status", "410", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--no-auth",
+                  "--log-requests"});
+  ASSERT_EQ(c.what, parsed_command::action::run) << c.error;
+  auto const& o = c.options;
+  EXPECT_EQ(o.listen_host, "::1");
+  EXPECT_EQ(o.listen_port, 8080);
+  EXPECT_EQ(o.port_file, "/tmp/p");
+  EXPECT_EQ(o.schema_file, "s.json");
+  EXPECT_EQ(o.seed.what, seed_request::kind::sample);
+  EXPECT_EQ(o.client_id, "id");
+  EXPECT_EQ(o.client_secret, "sec");
+  EXPECT_EQ(o.tenant, "t");
+  EXPECT_EQ(o.token_lifetime_s, 2);
+  EXPECT_EQ(o.change_retention_days, 30);
+  EXPECT_EQ(o.max_page_size, 3);
+  ASSERT_TRUE(o.throttle.has_value());
+  EXPECT_EQ(o.throttle->requests, 10);
+  EXPECT_EQ(o.throttle->window_s, 60);
+  EXPECT_TRUE(o.gzip);
+  EXPECT_EQ(o.expired_token_status, 410);
+  EXPECT_EQ(o.tls_cert, "c.pem");
+  EXPECT_EQ(o.tls_key, "k.pem");
+  EXPECT_TRUE(o.no_auth);
+  EXPECT_TRUE(o.log_requests);
+}
+
+TEST(options, seed_takes_a_count_and_an_optional_entity_set) {
+  auto n = parse({"--seed", "1000000"});
+  ASSERT_EQ(n.what, parsed_command::action::run) << n.error;
+  EXPECT_EQ(n.options.seed.what, seed_request::kind::generated);
+  EXPECT_EQ(n.options.seed.entity_set, "sample_books");
+  EXPECT_EQ(n.options.seed.count, 1000000);
+  auto s = parse({"--seed", "x_orders:5"});
+  ASSERT_EQ(s.what, parsed_command::action::run) << s.error;
+  EXPECT_EQ(s.options.seed.entity_set, "x_orders");
+  EXPECT_EQ(s.options.seed.count, 5);
+}
+
+struct bad_case {
+  std::vector<std::string> args;
+  std::string named;  // the flag or value the message must name
+};
+
+TEST(options, bad_flags_are_usage_errors_that_name_the_flag) {
+  std::vector<bad_case> cases{
+      {{"--listen", "127.0.0.1"}, "--listen"},
+      {{"--listen", "nohost:80"}, "--listen"},
+      {{"--listen", "127.0.0.1:70000"}, "--listen"},
+      {{"--throttle", "10"}, "--throttle"},
+      {{"--throttle", "0/5"}, "--throttle"},
+      {{"--token-lifetime-s", "soon"}, "--token-lifetime-s"},
+      {{"--max-page-size", "0"}, "--max-page-size"},
+      {{"--change-retention-days", "366"}, "--change-retention-days"},
+      {{"--seed", "many"}, "--seed"},
+      {{"--port-file"}, "--port-file"},
+      {{"--frobnicate"}, "--frobnicate"},
+      {{"--gzip=yes"}, "--gzip"},
+      {{"stray"}, "stray"},
+      {{"--tls-cert", "c.pem"}, "--tls-key"},
+      {{"--client-secret", ""}, "--client-secret"},
+  };
+  for (auto const& c : cases) {
+    auto r = parse(c.args);
+    EXPECT_EQ(r.what, parsed_command::action::usage_error) << c.args.front();
+    EXPECT_NE(r.error.find(c.named), std::string::npos) << r.error;
+  }
+}
+
+TEST(options, help_wins_over_version_and_run) {
+  EXPECT_EQ(parse({"--version", "--help"}).what, parsed_command::action::help);
+  EXPECT_EQ(parse({"--version"}).what, parsed_command::action::version);
+  EXPECT_NE(usage_text().find("--throttle R/S"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace emulator
