@@ -6,8 +6,6 @@
 
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
-# Labels of the tests the build runs; e.g. --build-arg TEST_LABELS='unit|integration'.
-ARG TEST_LABELS=unit
 COPY tools/packages.txt /src/tools/packages.txt
 RUN apt-get update \
  && grep -v '^[[:space:]]*#' /src/tools/packages.txt | awk 'NF {print $1}' \
@@ -15,6 +13,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
+# Labels of the tests the build runs, e.g. --build-arg TEST_LABELS='unit|integration'. Declared
+# after the package install so that changing it does not invalidate that layer.
+ARG TEST_LABELS=unit
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build -j"$(nproc)" \
  && ctest --test-dir /build -L "${TEST_LABELS}" --output-on-failure -j"$(nproc)" \
@@ -22,11 +23,6 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
 
 FROM debian:bookworm-slim
 ARG DEBIAN_FRONTEND=noninteractive
-ARG VERSION=0.1.0
-LABEL org.opencontainers.image.title="dvsync" \
-      org.opencontainers.image.description="Mirror Microsoft Dataverse tables into SQLite with change tracking" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.base.name="debian:bookworm-slim"
 # The shared libraries the binary links (Boost.JSON and Boost.URL, OpenSSL, SQLite, fmt, zlib)
 # and the CA bundle for verifying the Dataverse and token endpoints.
 RUN apt-get update \
@@ -39,6 +35,11 @@ RUN if ldd /usr/bin/dvsync | grep 'not found'; then exit 1; fi \
  && mkdir -p /etc/dvsync /var/lib/dvsync \
  && chown 65532:65532 /var/lib/dvsync \
  && chmod 0750 /var/lib/dvsync
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="dvsync" \
+      org.opencontainers.image.description="Mirror Microsoft Dataverse tables into SQLite with change tracking" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.base.name="debian:bookworm-slim"
 # A new named volume takes this directory's owner and mode, so the daemon can write it.
 VOLUME ["/var/lib/dvsync"]
 WORKDIR /var/lib/dvsync
