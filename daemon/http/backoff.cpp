@@ -9,7 +9,10 @@ namespace dvsync::http {
 
 unit_random seeded_random(std::uint64_t seed) {
   auto engine = std::make_shared<std::mt19937_64>(seed);
-  return [engine] { return std::generate_canonical<double, 64>(*engine); };
+  return [engine] {
+    // generate_canonical may round up to 1.0 (LWG 2524).
+    return std::min(std::generate_canonical<double, 64>(*engine), std::nextafter(1.0, 0.0));
+  };
 }
 
 unit_random default_random() {
@@ -32,7 +35,7 @@ std::chrono::milliseconds backoff::ceiling(int attempt) const {
 
 std::chrono::milliseconds backoff::delay(int attempt) const {
   double u = random_();
-  // generate_canonical may round up to 1.0 (LWG 2524); an injected source may be sloppy too.
+  // An injected source may step outside [0, 1).
   if (!(u >= 0.0)) u = 0.0;
   if (u >= 1.0) u = std::nextafter(1.0, 0.0);
   auto const top = ceiling(attempt).count();

@@ -9,7 +9,7 @@ namespace dvsync::http {
 namespace urls = boost::urls;
 
 core::result<endpoint> parse_url(std::string_view url) {
-  auto parsed = urls::parse_absolute_uri(url);
+  auto parsed = urls::parse_uri(url);
   if (!parsed) return core::make_error(core::errc::protocol, "not an absolute URI: " + parsed.error().message());
   urls::url_view const& u = *parsed;
 
