@@ -1,0 +1,193 @@
+#include "store/database.hpp"
+
+#include "core/log.hpp"
+#include "migrations.hpp"
+#include "store/page_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace dvsync::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Bounds the WAL file that PERSIST_WAL keeps, after each checkpoint.
+constexpr std::int64_t journal_size_limit = 64 * 1024 * 1024;
+
+core::error io_error(std::string what) { return core::make_error(core::errc::io, std::move(what)); }
+
+// Missing directories are created 0750 (less if the umask says so): the mirror is for the
+// service and its readers' group only.
+core::result<void> make_parent_directories(std::string const& path) {
+  fs::path dir = fs::path(path).parent_path();
+  std::vector<fs::path> missing;
+  std::error_code ec;
+  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+    if (::mkdir(it->c_str(), 0750) != 0 && errno != EEXIST)
+      return io_error(fmt::format("cannot create directory {}: {}", it->string(), std::strerror(errno)));
+  return {};
+}
+
+// SQLite gives -wal and -shm the database file's mode, so choosing it here covers all three.
+core::result<void> create_database_file(std::string const& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd >= 0) {
+    ::close(fd);
+    return {};
+  }
+  if (errno == EEXIST) return {};
+  return io_error(fmt::format("cannot create database {}: {}", path, std::strerror(errno)));
+}
+
+int latest_schema_version() {
+  auto all = schema::migrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+core::result<int> migrate(connection& c) {
+  auto current = c.query_int("PRAGMA user_version");
+  if (!current) return current.error();
+  int const latest = latest_schema_version();
+  if (*current > latest)
+    return core::make_error(core::errc::database,
+                            fmt::format("the database has schema version {}, newer than this dvsync knows ({}): "
+                                        "use a newer dvsync",
+                                        *current, latest));
+  for (auto const& m : schema::migrations()) {
+    if (m.version <= *current) continue;
+    auto tx = transaction::begin_write(c);
+    if (!tx) return tx.error();
+    // Another process may have migrated between our read and our lock.
+    auto now = c.query_int("PRAGMA user_version");
+    if (!now) return now.error();
+    if (*now >= m.version) continue;
+    if (auto r = c.exec(m.sql); !r)
+      return core::make_error(r.error().code, fmt::format("migration {} failed: {}", m.name, r.error().message));
+    if (auto r = c.exec(fmt::format("PRAGMA user_version = {}", m.version)); !r) return r.error();
+    if (auto r = tx->commit(); !r) return r.error();
+    core::log::info("store.migrated", {{"version", m.version}, {"name", m.name}});
+  }
+  return latest;
+}
+
+// A path as a `file:` URI: absolute, so a leading "//" can never read as an authority, and with
+// the characters that URIs give a meaning escaped.
+std::string file_uri(std::string const& path) {
+  std::error_code ec;
+  auto abs = fs::absolute(path, ec);
+  std::string text = ec ? path : abs.string();
+  std::string uri = "file://";
+  for (char ch : text) {
+    if (ch == '%' || ch == '?' || ch == '#')
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(ch));
+    else
+      uri.push_back(ch);
+  }
+  return uri + "?mode=ro";
+}
+
+}  // namespace
+
+database::database(std::string path, connection conn) : path_(std::move(path)), conn_(std::move(conn)) {}
+
+database::database(database&&) noexcept = default;
+database& database::operator=(database&&) noexcept = default;
+database::~database() = default;
+
+core::result<database> database::open(config::database_settings const& settings) {
+  auto const& path = settings.path;
+  if (path.empty()) return core::make_error(core::errc::config_invalid, "database.path is empty");
+  if (auto r = make_parent_directories(path); !r) return r.error();
+  if (auto r = create_database_file(path); !r) return r.error();
+
+  auto c = connection::open(path, open_mode::read_write, settings.busy_timeout);
+  if (!c) return c.error();
+  auto mode = c->query_text("PRAGMA journal_mode = WAL");
+  if (!mode) return mode.error();
+  if (*mode != "wal")
+    return core::make_error(core::errc::database,
+                            fmt::format("{}: cannot use WAL (journal_mode stays {}); the database must be on a local "
+                                        "filesystem",
+                                        path, *mode));
+  auto pragmas = fmt::format("PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {}",
+                             settings.synchronous_full ? "FULL" : "NORMAL", journal_size_limit);
+  if (auto r = c->exec(pragmas); !r) return r.error();
+  if (auto r = c->persist_wal(); !r) return r.error();
+  auto version = migrate(*c);
+  if (!version) return version.error();
+
+  core::log::info("store.open", {{"path", path}, {"schema_version", *version},
+                                 {"synchronous", settings.synchronous_full ? "full" : "normal"}});
+  return database(path, std::move(*c));
+}
+
+core::result<database> database::open_read_only(std::string const& path, std::chrono::milliseconds busy_timeout) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT)
+      return io_error(fmt::format("database {} does not exist: dvsync has not synced yet, or database.path points "
+                                  "elsewhere",
+                                  path));
+    return io_error(fmt::format("cannot read database {}: {}", path, std::strerror(errno)));
+  }
+  auto c = connection::open(file_uri(path), open_mode::read_only, busy_timeout);
+  if (!c) return c.error();
+  auto version = c->query_int("PRAGMA user_version");
+  if (!version) return version.error();
+  if (*version == 0) return core::make_error(core::errc::database, fmt::format("{} is not a dvsync database", path));
+  if (*version != latest_schema_version())
+    return core::make_error(core::errc::database,
+                            fmt::format("{} has schema version {}, this dvsync reads version {}: run the matching "
+                                        "dvsync (the daemon upgrades the schema when it starts)",
+                                        path, *version, latest_schema_version()));
+  return database(path, std::move(*c));
+}
+
+core::result<void> database::acquire_lock() {
+  if (lock_) return {};
+  auto l = file_lock::acquire(path_ + "-lock");
+  if (!l) return l.error();
+  lock_.emplace(std::move(*l));
+  return {};
+}
+
+core::result<std::uint64_t> database::wal_bytes() const {
+  struct stat st {};
+  auto wal = path_ + "-wal";
+  if (::stat(wal.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::uint64_t{0};
+    return io_error(fmt::format("cannot stat {}: {}", wal, std::strerror(errno)));
+  }
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+core::result<std::string> database::integrity_check() {
+  auto st = conn_.prepare("PRAGMA integrity_check");
+  if (!st) return st.error();
+  std::string out;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    if (!out.empty()) out += "; ";
+    out += st->column_text(0);
+  }
+  return out;
+}
+
+core::result<connection::checkpoint_outcome> database::checkpoint_truncate() { return conn_.checkpoint_truncate(); }
+
+}  // namespace dvsync::store

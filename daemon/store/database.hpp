@@ -1,0 +1,110 @@
+#pragma once
+// The mirror database: one SQLite file holding the mirror tables, their delta links and the
+// staged pages of cycles in progress. The daemon is its only writer; readers open it read-only.
+//
+// A cycle is begin_cycle, any number of stage_page (each commits one page with the cursor to
+// fetch next), then finish_cycle, which merges everything staged and stores the new delta link in
+// one commit: readers see the mirror as of one complete cycle or the next, never in between.
+// Member functions are defined by job: database.cpp (opening, lock, maintenance), mirror.cpp
+// (tables and cycles), state.cpp (state and status).
+#include "config/settings.hpp"
+#include "core/error.hpp"
+#include "dataverse/page.hpp"
+#include "store/file_lock.hpp"
+#include "store/sqlite.hpp"
+#include "store/state.hpp"
+#include "store/table_layout.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dvsync::store {
+
+class database {
+ public:
+  // Creates the parent directory (0750) and the file (0640) when missing, sets WAL, synchronous,
+  // busy timeout, foreign keys, defensive mode, and applies pending schema migrations, each in
+  // its own transaction.
+  static core::result<database> open(config::database_settings const& settings);
+  // For readers such as `dvsync status`: `file:...?mode=ro`, creates nothing, and fails with
+  // errc::io when the file does not exist.
+  static core::result<database> open_read_only(std::string const& path,
+                                               std::chrono::milliseconds busy_timeout = std::chrono::milliseconds{5000});
+
+  database(database&&) noexcept;
+  database& operator=(database&&) noexcept;
+  ~database();
+
+  // Single writer: errc::locked (naming the holder's PID) when another process holds the lock.
+  // Held until this object is destroyed; calling it again is a no-op.
+  core::result<void> acquire_lock();
+
+  // --- mirror tables and cycles (mirror.cpp) ---
+
+  // Creates the mirror table and its state row when missing. errc::config_invalid when the table
+  // exists with other columns (no silent migration) or the state names another entity set. If the
+  // mirror table had been dropped, its delta link is forgotten: the next cycle is a full read.
+  core::result<void> ensure_table(config::table_spec const& spec);
+
+  // Starts a cycle (ensuring the table first): discards anything staged, creates an empty shadow
+  // (full) and stage, records kind and reason; the cursor is cleared.
+  core::result<void> begin_cycle(config::table_spec const& spec, cycle_kind kind, std::string reason);
+  // Stages one page and stores `next_link` as the cursor, in one commit.
+  core::result<void> stage_page(config::table_spec const& spec, dataverse::page const& page,
+                                std::string const& next_link);
+  // Stages the last page, merges the cycle into the mirror, stores the delta link, clears the
+  // cycle, in one commit. A full cycle replaces the mirror (rows the read did not return are gone)
+  // and its rejects; a delta applies deletes, rejects and upserts (ascending version).
+  core::result<cycle_totals> finish_cycle(config::table_spec const& spec, dataverse::page const& last_page,
+                                          std::string const& delta_link, std::int64_t now);
+  // Discards what the cycle in progress staged and forgets it; mirror and delta link stay.
+  core::result<void> abandon_cycle(config::table_spec const& spec);
+
+  // --- state and status (state.cpp) ---
+
+  // A table without a state row yet reads as never synced.
+  core::result<table_state> load_state(std::string const& table);
+  // The next cycle of the table becomes a full resync (kept until a full cycle finishes).
+  // False when the table has no state yet: its first cycle is a full read anyway.
+  core::result<bool> request_resync(std::string const& table, std::string const& reason);
+  // Short transactions of their own; they never touch mirror data, staging or links.
+  core::result<void> record_attempt(std::string const& table, std::int64_t now);
+  core::result<void> record_failure(std::string const& table, std::string const& message, std::int64_t now);
+  // Every table with state, by name, read in one snapshot.
+  core::result<std::vector<table_status>> read_status(std::int64_t now);
+
+  // --- maintenance (database.cpp) ---
+
+  core::result<std::uint64_t> wal_bytes() const;
+  core::result<std::string> integrity_check();  // "ok" when healthy
+  // For idle time: copies the WAL into the database and truncates it, without waiting for readers
+  // (complete=false when a reader kept it from finishing).
+  core::result<connection::checkpoint_outcome> checkpoint_truncate();
+
+  std::string const& path() const { return path_; }
+
+ private:
+  // The statements that stage the pages of one table's cycle: prepared at its first page and
+  // reused until the cycle ends or its tables are rebuilt.
+  struct page_writer;
+
+  database(std::string path, connection conn);
+  core::result<page_writer*> writer_for(config::table_spec const& spec, cycle_kind kind);
+  core::result<std::optional<cycle_kind>> cycle_in_progress(std::string const& table);
+  core::result<void> stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page);
+  core::result<void> advance_cursor(std::string const& table, std::string const& next_link);
+
+  // Declared first so that it is released last, after the connection has closed.
+  std::optional<file_lock> lock_;
+  std::string path_;
+  connection conn_;
+  std::unique_ptr<statement> read_cycle_kind_;
+  std::unique_ptr<statement> advance_cursor_;
+  std::map<std::string, std::unique_ptr<page_writer>> writers_;
+};
+
+}  // namespace dvsync::store

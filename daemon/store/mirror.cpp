@@ -1,0 +1,443 @@
+// database: mirror tables and sync cycles (begin, stage pages, finish, abandon).
+#include "store/database.hpp"
+
+#include "core/log.hpp"
+#include "store/page_writer.hpp"
+#include "store/record_json.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <utility>
+#include <variant>
+
+namespace dvsync::store {
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Columns of an existing table, in order; none when it does not exist.
+core::result<std::optional<std::vector<std::string>>> existing_columns(connection& c, std::string const& table) {
+  auto kind = c.prepare("SELECT type FROM sqlite_schema WHERE name = ?1 COLLATE NOCASE");
+  if (!kind) return kind.error();
+  kind->bind_text(1, table);
+  auto row = kind->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<std::vector<std::string>>{};
+  auto type = kind->column_text(0);
+  kind->reset();
+  if (type != "table")
+    return core::make_error(core::errc::config_invalid,
+                            fmt::format("table {}: the database already has a {} of that name", table, type));
+
+  auto info = c.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+  if (!info) return info.error();
+  info->bind_text(1, table);
+  std::vector<std::string> names;
+  for (;;) {
+    auto r = info->step();
+    if (!r) return r.error();
+    if (!*r) break;
+    names.push_back(info->column_text(0));
+  }
+  return std::optional<std::vector<std::string>>{std::move(names)};
+}
+
+core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
+  return c.exec(fmt::format("DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}", quote_identifier(l.shadow_name),
+                            quote_identifier(l.stage_name)));
+}
+
+// Forgets the cycle in progress; mirror, delta link and history stay.
+core::result<void> clear_cycle_state(connection& c, std::string const& table) {
+  auto st = c.prepare(
+      "UPDATE dvsync_table_state SET cycle_kind = NULL, cycle_reason = NULL, cursor = NULL, "
+      "cycle_started_at = NULL, pages_staged = 0 WHERE table_name = ?1");
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  return st->run();
+}
+
+core::result<std::int64_t> count(connection& c, std::string const& sql) { return c.query_int(sql); }
+
+// A rejected key is the key column's value being null or the empty string.
+bool missing_key(dataverse::value const& v) {
+  if (std::holds_alternative<std::monostate>(v)) return true;
+  auto const* s = std::get_if<std::string>(&v);
+  return s != nullptr && s->empty();
+}
+
+// Indexes and triggers that users added to a mirror table: a full cycle replaces the table, and
+// recreates them on the new one.
+struct user_object {
+  std::string name;
+  std::string sql;
+};
+
+core::result<std::vector<user_object>> user_objects(connection& c, std::string const& table) {
+  auto st = c.prepare(
+      "SELECT name, sql FROM sqlite_schema WHERE tbl_name = ?1 COLLATE NOCASE AND type IN ('index', 'trigger') "
+      "AND sql IS NOT NULL ORDER BY type, name");
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  std::vector<user_object> out;
+  for (;;) {
+    auto r = st->step();
+    if (!r) return r.error();
+    if (!*r) break;
+    out.push_back({st->column_text(0), st->column_text(1)});
+  }
+  return out;
+}
+
+// Puts the shadow in the mirror's place. Legacy mode renames only the table itself: the modern
+// rename re-parses every view and trigger in the schema and fails on any view of the mirror,
+// which does not exist for that instant.
+core::result<void> swap_in_shadow(connection& c, table_layout const& l) {
+  if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(l.mirror_name))); !r) return r;
+  if (auto r = c.exec("PRAGMA legacy_alter_table = ON"); !r) return r;
+  auto renamed = c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", quote_identifier(l.shadow_name),
+                                    quote_identifier(l.mirror_name)));
+  auto restored = c.exec("PRAGMA legacy_alter_table = OFF");
+  if (!renamed) return renamed;
+  return restored;
+}
+
+struct staged_counts {
+  std::int64_t upserts = 0;
+  std::int64_t deletes = 0;
+  std::int64_t rejects = 0;
+};
+
+core::result<staged_counts> count_staged(connection& c, table_layout const& l) {
+  auto st = c.prepare(l.count_stage_ops());
+  if (!st) return st.error();
+  staged_counts out;
+  for (;;) {
+    auto r = st->step();
+    if (!r) return r.error();
+    if (!*r) break;
+    auto op = st->column_text(0);
+    auto n = st->column_int(1);
+    if (op == "u") out.upserts = n;
+    if (op == "d") out.deletes = n;
+    if (op == "r") out.rejects = n;
+  }
+  return out;
+}
+
+core::result<void> run_with_table(connection& c, std::string const& sql, std::string const& table,
+                                  std::optional<std::int64_t> now = std::nullopt) {
+  auto st = c.prepare(sql);
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  if (now) st->bind_int(2, *now);
+  return st->run();
+}
+
+core::result<std::int64_t> merge_full(connection& c, table_layout const& l, std::string const& table,
+                                      std::int64_t now) {
+  std::int64_t removed = 0;
+  auto old_rows = count(c, l.count_rows(l.mirror_name));
+  if (!old_rows) return old_rows.error();
+  if (*old_rows > 0) {
+    auto missing = count(c, l.count_missing_from_shadow());
+    if (!missing) return missing.error();
+    removed = *missing;
+  }
+  auto objects = user_objects(c, l.mirror_name);
+  if (!objects) return objects.error();
+
+  if (auto r = run_with_table(c, "DELETE FROM dvsync_rejects WHERE table_name = ?1", table); !r) return r.error();
+  if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
+  if (auto r = swap_in_shadow(c, l); !r) return r.error();
+  for (auto const& o : *objects) {
+    // An index that no longer fits the data (a UNIQUE one, say) must not block the sync: the
+    // mirror stays correct without it.
+    if (auto r = c.exec(o.sql); !r)
+      core::log::warn("store.user_object_dropped", {{"table", table}, {"name", o.name}, {"error", r.error().message}});
+  }
+  return removed;
+}
+
+core::result<void> merge_delta(connection& c, table_layout const& l, std::string const& table, std::int64_t now) {
+  if (auto r = c.exec(l.merge_deletes()); !r) return r;
+  if (auto r = run_with_table(c, l.merge_clear_rejects(), table); !r) return r;
+  if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r;
+  return c.exec(l.merge_upserts());
+}
+
+}  // namespace
+
+core::result<void> database::ensure_table(config::table_spec const& spec) {
+  auto layout = make_layout(spec);
+  if (!layout) return layout.error();
+  writers_.erase(spec.table);
+  auto tx = transaction::begin_write(conn_);
+  if (!tx) return tx.error();
+
+  auto existing = existing_columns(conn_, spec.table);
+  if (!existing) return existing.error();
+  bool created = false;
+  if (*existing) {
+    if (auto diff = column_difference(**existing, layout->columns))
+      return core::make_error(core::errc::config_invalid,
+                              fmt::format("table {} {}. dvsync does not migrate mirror tables: restore the "
+                                          "configuration, or drop the table so that a full sync rebuilds it",
+                                          spec.table, *diff));
+  } else {
+    if (auto r = conn_.exec(layout->create_table(layout->mirror_name)); !r) return r;
+    created = true;
+  }
+
+  auto st = conn_.prepare(
+      "SELECT entity_set, delta_link IS NOT NULL OR cycle_kind IS NOT NULL FROM dvsync_table_state "
+      "WHERE table_name = ?1");
+  if (!st) return st.error();
+  st->bind_text(1, spec.table);
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) {
+    auto insert = conn_.prepare("INSERT INTO dvsync_table_state (table_name, entity_set) VALUES (?1, ?2)");
+    if (!insert) return insert.error();
+    insert->bind_text(1, spec.table);
+    insert->bind_text(2, spec.entity_set);
+    if (auto r = insert->run(); !r) return r;
+  } else {
+    auto entity_set = st->column_text(0);
+    bool synced_or_syncing = st->column_int(1) != 0;
+    st->reset();
+    if (entity_set != spec.entity_set)
+      return core::make_error(core::errc::config_invalid,
+                              fmt::format("table {} mirrors entity set {} in the database, but the configuration says "
+                                          "{}: use another table name, or drop the table and its state",
+                                          spec.table, entity_set, spec.entity_set));
+    if (created && synced_or_syncing) {
+      // The token is the data's: with the data gone, so is the token.
+      core::log::warn("store.mirror_missing", {{"table", spec.table}, {"action", "full sync"}});
+      if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
+      if (auto r = clear_cycle_state(conn_, spec.table); !r) return r;
+      if (auto r = run_with_table(conn_, "UPDATE dvsync_table_state SET delta_link = NULL, delta_link_at = NULL "
+                                         "WHERE table_name = ?1",
+                                  spec.table);
+          !r)
+        return r;
+    }
+  }
+  return tx->commit();
+}
+
+core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_kind kind, std::string reason) {
+  if (auto r = ensure_table(spec); !r) return r;
+  auto layout = make_layout(spec);
+  if (!layout) return layout.error();
+  writers_.erase(spec.table);
+  auto tx = transaction::begin_write(conn_);
+  if (!tx) return tx.error();
+  if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
+  if (auto r = conn_.exec(layout->create_stage()); !r) return r;
+  if (kind == cycle_kind::full)
+    if (auto r = conn_.exec(layout->create_table(layout->shadow_name)); !r) return r;
+  auto st = conn_.prepare(
+      "UPDATE dvsync_table_state SET cycle_kind = ?2, cycle_reason = ?3, cursor = NULL, pages_staged = 0, "
+      "cycle_started_at = ?4 WHERE table_name = ?1");
+  if (!st) return st.error();
+  st->bind_text(1, spec.table);
+  st->bind_text(2, to_string(kind));
+  st->bind_text(3, reason);
+  st->bind_int(4, unix_now());
+  if (auto r = st->run(); !r) return r;
+  return tx->commit();
+}
+
+core::result<void> database::stage_page(config::table_spec const& spec, dataverse::page const& page,
+                                        std::string const& next_link) {
+  auto tx = transaction::begin_write(conn_);
+  if (!tx) return tx.error();
+  auto kind = cycle_in_progress(spec.table);
+  if (!kind) return kind.error();
+  if (!*kind)
+    return core::make_error(core::errc::database, fmt::format("table {}: a page arrived with no cycle in progress", spec.table));
+  auto w = writer_for(spec, **kind);
+  if (!w) return w.error();
+  if (auto r = stage_rows(**w, spec, page); !r) return r;
+  if (auto r = advance_cursor(spec.table, next_link); !r) return r;
+  return tx->commit();
+}
+
+core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec, dataverse::page const& last_page,
+                                                  std::string const& delta_link, std::int64_t now) {
+  if (delta_link.empty())
+    return core::make_error(core::errc::protocol, fmt::format("table {}: the cycle ended without a delta link", spec.table));
+  auto tx = transaction::begin_write(conn_);
+  if (!tx) return tx.error();
+  auto kind = cycle_in_progress(spec.table);
+  if (!kind) return kind.error();
+  if (!*kind)
+    return core::make_error(core::errc::database, fmt::format("table {}: no cycle in progress to finish", spec.table));
+  auto w = writer_for(spec, **kind);
+  if (!w) return w.error();
+  if (auto r = stage_rows(**w, spec, last_page); !r) return r.error();
+
+  // The statements of this cycle refer to tables about to be dropped or renamed.
+  table_layout const layout = (*w)->layout;
+  writers_.erase(spec.table);
+
+  auto staged = count_staged(conn_, layout);
+  if (!staged) return staged.error();
+  cycle_totals totals;
+  totals.rejects = staged->rejects;
+  if (**kind == cycle_kind::full) {
+    auto rows = count(conn_, layout.count_rows(layout.shadow_name));
+    if (!rows) return rows.error();
+    totals.upserts = *rows;
+    auto removed = merge_full(conn_, layout, spec.table, now);
+    if (!removed) return removed.error();
+    totals.deletes = *removed;
+  } else {
+    totals.upserts = staged->upserts;
+    totals.deletes = staged->deletes;
+    if (auto r = merge_delta(conn_, layout, spec.table, now); !r) return r.error();
+  }
+  if (auto r = drop_cycle_tables(conn_, layout); !r) return r.error();
+  auto rows = count(conn_, layout.count_rows(layout.mirror_name));
+  if (!rows) return rows.error();
+  totals.rows = *rows;
+
+  // The right-hand sides read the row as it was: delta_link below is the previous link.
+  auto st = conn_.prepare(
+      "UPDATE dvsync_table_state SET "
+      "full_resyncs = full_resyncs + (?2 = 'full' AND delta_link IS NOT NULL), "
+      "resync_requested = CASE WHEN ?2 = 'full' THEN 0 ELSE resync_requested END, "
+      "resync_reason = CASE WHEN ?2 = 'full' THEN NULL ELSE resync_reason END, "
+      "delta_link = ?3, delta_link_at = ?4, cycle_kind = NULL, cycle_reason = NULL, cursor = NULL, "
+      "cycle_started_at = NULL, last_cycle_pages = pages_staged + 1, pages_staged = 0, last_success_at = ?4, "
+      "last_error = NULL, last_error_at = NULL, last_cycle_upserts = ?5, last_cycle_deletes = ?6, "
+      "last_cycle_rejects = ?7 WHERE table_name = ?1");
+  if (!st) return st.error();
+  st->bind_text(1, spec.table);
+  st->bind_text(2, to_string(**kind));
+  st->bind_text(3, delta_link);
+  st->bind_int(4, now);
+  st->bind_int(5, totals.upserts);
+  st->bind_int(6, totals.deletes);
+  st->bind_int(7, totals.rejects);
+  if (auto r = st->run(); !r) return r.error();
+  if (auto r = tx->commit(); !r) return r.error();
+  return totals;
+}
+
+core::result<void> database::abandon_cycle(config::table_spec const& spec) {
+  auto layout = make_layout(spec);
+  if (!layout) return layout.error();
+  writers_.erase(spec.table);
+  auto tx = transaction::begin_write(conn_);
+  if (!tx) return tx.error();
+  if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
+  if (auto r = clear_cycle_state(conn_, spec.table); !r) return r;
+  return tx->commit();
+}
+
+core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string const& table) {
+  if (!read_cycle_kind_) {
+    auto st = conn_.prepare("SELECT cycle_kind FROM dvsync_table_state WHERE table_name = ?1");
+    if (!st) return st.error();
+    read_cycle_kind_ = std::make_unique<statement>(std::move(*st));
+  }
+  auto& st = *read_cycle_kind_;
+  st.bind_text(1, table);
+  auto row = st.step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<cycle_kind>{};
+  auto kind = st.column_optional_text(0);
+  st.reset();
+  if (!kind) return std::optional<cycle_kind>{};
+  return std::optional<cycle_kind>{*kind == "full" ? cycle_kind::full : cycle_kind::delta};
+}
+
+core::result<void> database::advance_cursor(std::string const& table, std::string const& next_link) {
+  if (!advance_cursor_) {
+    auto st = conn_.prepare(
+        "UPDATE dvsync_table_state SET cursor = ?2, pages_staged = pages_staged + 1 WHERE table_name = ?1");
+    if (!st) return st.error();
+    advance_cursor_ = std::make_unique<statement>(std::move(*st));
+  }
+  advance_cursor_->bind_text(1, table);
+  advance_cursor_->bind_text(2, next_link);
+  return advance_cursor_->run();
+}
+
+core::result<database::page_writer*> database::writer_for(config::table_spec const& spec, cycle_kind kind) {
+  if (auto it = writers_.find(spec.table); it != writers_.end() && it->second->kind == kind) return it->second.get();
+  auto layout = make_layout(spec);
+  if (!layout) return layout.error();
+  auto prepare = [&](std::string const& sql) { return conn_.prepare(sql); };
+  auto upsert = prepare(kind == cycle_kind::full ? layout->upsert_shadow() : layout->upsert_stage());
+  if (!upsert) return upsert.error();
+  auto del = prepare(layout->stage_delete());
+  if (!del) return del.error();
+  auto reject = prepare(layout->stage_reject());
+  if (!reject) return reject.error();
+  auto w = std::make_unique<page_writer>(
+      page_writer{kind, std::move(*layout), std::move(*upsert), std::move(*del), std::move(*reject), {}, {}});
+  if (kind == cycle_kind::full) {
+    auto delete_shadow = prepare(w->layout.delete_shadow());
+    if (!delete_shadow) return delete_shadow.error();
+    auto prune = prepare(w->layout.prune_stage_rejects());
+    if (!prune) return prune.error();
+    w->delete_shadow.emplace(std::move(*delete_shadow));
+    w->prune_rejects.emplace(std::move(*prune));
+  }
+  auto* raw = w.get();
+  writers_[spec.table] = std::move(w);
+  return raw;
+}
+
+core::result<void> database::stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page) {
+  auto const& l = w.layout;
+  int const version_param = static_cast<int>(l.columns.size());
+  std::vector<dataverse::rejected> keyless;
+  for (auto const& r : page.upserts) {
+    if (r.columns.size() != spec.columns.size())
+      return core::make_error(core::errc::protocol, fmt::format("table {}: record {} has {} values for {} columns",
+                                                                spec.table, r.id, r.columns.size(), spec.columns.size()));
+    auto const& key = r.columns[l.key_value];
+    if (missing_key(key)) {
+      keyless.push_back({r.id, record_json(spec, r), fmt::format("the key {} is null or empty", spec.key)});
+      continue;
+    }
+    w.upsert.bind_value(1, key);
+    w.upsert.bind_text(2, r.id);
+    for (std::size_t i = 0; i < l.other_values.size(); ++i)
+      w.upsert.bind_value(static_cast<int>(i) + 3, r.columns[l.other_values[i]]);
+    w.upsert.bind_int(version_param, r.version);
+    if (auto s = w.upsert.run(); !s) return s;
+  }
+  for (auto const& id : page.deletes) {
+    if (w.delete_shadow) {
+      w.delete_shadow->bind_text(1, id);
+      if (auto s = w.delete_shadow->run(); !s) return s;
+    }
+    w.stage_delete.bind_text(1, id);
+    if (auto s = w.stage_delete.run(); !s) return s;
+  }
+  for (auto const* list : {&page.rejects, &std::as_const(keyless)}) {
+    for (auto const& r : *list) {
+      if (w.delete_shadow) {
+        w.delete_shadow->bind_text(1, r.id);
+        if (auto s = w.delete_shadow->run(); !s) return s;
+      }
+      w.stage_reject.bind_text(1, r.id);
+      w.stage_reject.bind_text(2, r.raw_json);
+      w.stage_reject.bind_text(3, r.reason);
+      if (auto s = w.stage_reject.run(); !s) return s;
+    }
+  }
+  if (w.prune_rejects && !page.upserts.empty())
+    if (auto s = w.prune_rejects->run(); !s) return s;
+  return {};
+}
+
+}  // namespace dvsync::store

@@ -1,0 +1,56 @@
+#include "store/record_json.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <variant>
+
+namespace dvsync::store {
+namespace {
+
+void append_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    auto const u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+void append_value(std::string& out, dataverse::value const& v) {
+  if (auto const* i = std::get_if<std::int64_t>(&v))
+    out += fmt::format("{}", *i);
+  else if (auto const* d = std::get_if<double>(&v))
+    out += std::isfinite(*d) ? fmt::format("{}", *d) : "null";
+  else if (auto const* s = std::get_if<std::string>(&v))
+    append_string(out, *s);
+  else
+    out += "null";
+}
+
+}  // namespace
+
+std::string record_json(config::table_spec const& spec, dataverse::record const& r) {
+  std::string out = "{";
+  append_string(out, spec.id);
+  out.push_back(':');
+  append_string(out, r.id);
+  for (std::size_t i = 0; i < spec.columns.size() && i < r.columns.size(); ++i) {
+    if (spec.columns[i] == spec.id) continue;
+    out.push_back(',');
+    append_string(out, spec.columns[i]);
+    out.push_back(':');
+    append_value(out, r.columns[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace dvsync::store

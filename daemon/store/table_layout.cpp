@@ -1,0 +1,201 @@
+#include "store/table_layout.hpp"
+
+#include "store/sqlite.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string_view>
+
+namespace dvsync::store {
+namespace {
+
+constexpr std::string_view version_column = "dvsync_version";
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// SQLite compares identifiers without regard to ASCII case.
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool reserved(std::string_view name) {
+  auto starts = [&](std::string_view prefix) { return name.size() >= prefix.size() && same_name(name.substr(0, prefix.size()), prefix); };
+  return starts("dvsync_") || starts("sqlite_");
+}
+
+std::string q(std::string_view name) { return quote_identifier(name); }
+
+std::string join(std::vector<std::string> const& items) {
+  std::string out;
+  for (auto const& s : items) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+}  // namespace
+
+core::result<table_layout> make_layout(config::table_spec const& spec) {
+  auto invalid = [&](std::string what) {
+    return core::make_error(core::errc::config_invalid, fmt::format("table {}: {}", spec.table, what));
+  };
+  if (spec.table.empty() || spec.id.empty() || spec.key.empty()) return invalid("table, id and key must be set");
+  if (reserved(spec.table)) return invalid("table names starting with dvsync_ or sqlite_ are reserved");
+  if (same_name(spec.key, spec.id)) return invalid(fmt::format("key and id are the same column ({})", spec.key));
+
+  table_layout l;
+  l.mirror_name = spec.table;
+  l.shadow_name = "dvsync_shadow_" + spec.table;
+  l.stage_name = "dvsync_stage_" + spec.table;
+  l.columns = {spec.key, spec.id};
+
+  bool key_found = false;
+  for (std::size_t i = 0; i < spec.columns.size(); ++i) {
+    auto const& c = spec.columns[i];
+    if (reserved(c)) return invalid(fmt::format("column {}: names starting with dvsync_ or sqlite_ are reserved", c));
+    for (std::size_t j = 0; j < i; ++j)
+      if (same_name(spec.columns[j], c)) return invalid(fmt::format("column {} is listed twice", c));
+    if (c == spec.key) {
+      l.key_value = i;
+      key_found = true;
+    } else if (same_name(c, spec.key)) {
+      return invalid(fmt::format("column {} differs from the key {} only in case", c, spec.key));
+    } else if (!same_name(c, spec.id)) {
+      // The id's value always comes from the record's id, so a listed id column adds nothing.
+      l.columns.push_back(c);
+      l.other_values.push_back(i);
+    }
+  }
+  if (!key_found) return invalid(fmt::format("the key {} is not one of the columns", spec.key));
+  l.columns.emplace_back(version_column);
+  return l;
+}
+
+std::optional<std::string> column_difference(std::vector<std::string> const& existing,
+                                             std::vector<std::string> const& expected) {
+  auto same_lists = existing.size() == expected.size() &&
+                    std::equal(existing.begin(), existing.end(), expected.begin(),
+                               [](auto const& a, auto const& b) { return same_name(a, b); });
+  if (same_lists) return std::nullopt;
+  auto contains = [](std::vector<std::string> const& list, std::string const& name) {
+    return std::any_of(list.begin(), list.end(), [&](auto const& x) { return same_name(x, name); });
+  };
+  std::vector<std::string> missing, extra;
+  for (auto const& c : expected)
+    if (!contains(existing, c)) missing.push_back(c);
+  for (auto const& c : existing)
+    if (!contains(expected, c)) extra.push_back(c);
+  std::string detail;
+  if (!missing.empty()) detail += fmt::format("; missing: {}", join(missing));
+  if (!extra.empty()) detail += fmt::format("; not configured: {}", join(extra));
+  if (missing.empty() && extra.empty()) detail = "; same columns in another order";
+  return fmt::format("has columns ({}) but the configuration needs ({}){}", join(existing), join(expected), detail);
+}
+
+std::string table_layout::create_table(std::string const& name) const {
+  std::string cols = fmt::format("{} TEXT PRIMARY KEY NOT NULL, {} TEXT NOT NULL UNIQUE", q(columns[0]), q(columns[1]));
+  // No declared type for the attributes: SQLite then keeps each JSON value's own type.
+  for (std::size_t i = 2; i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
+  cols += fmt::format(", {} INTEGER", q(version_column));
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ({}) WITHOUT ROWID", q(name), cols);
+}
+
+std::string table_layout::create_stage() const {
+  // dvsync_seq keeps arrival order: INSERT OR REPLACE gives a replaced entry a new, higher one.
+  std::string cols =
+      "dvsync_seq INTEGER PRIMARY KEY, dvsync_id TEXT NOT NULL UNIQUE, "
+      "dvsync_op TEXT NOT NULL CHECK (dvsync_op IN ('u', 'd', 'r')), dvsync_version INTEGER, "
+      "dvsync_raw_json TEXT, dvsync_reason TEXT, " +
+      q(columns[0]);
+  for (std::size_t i = 2; i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", q(stage_name), cols);
+}
+
+std::string table_layout::upsert_shadow() const {
+  std::vector<std::string> names, params;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    names.push_back(q(columns[i]));
+    params.push_back(fmt::format("?{}", i + 1));
+  }
+  return fmt::format("INSERT OR REPLACE INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS "
+                     "(SELECT 1 FROM {0} WHERE {3} = ?2 AND {4} > ?{5})",
+                     q(shadow_name), join(names), join(params), q(columns[1]), q(version_column), columns.size());
+}
+
+std::string table_layout::upsert_stage() const {
+  std::vector<std::string> names = {"dvsync_id", "dvsync_op", "dvsync_version", q(columns[0])};
+  std::vector<std::string> params = {"?2", "'u'", fmt::format("?{}", columns.size()), "?1"};
+  for (std::size_t i = 2; i + 1 < columns.size(); ++i) {
+    names.push_back(q(columns[i]));
+    params.push_back(fmt::format("?{}", i + 1));
+  }
+  return fmt::format("INSERT OR REPLACE INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS "
+                     "(SELECT 1 FROM {0} WHERE dvsync_id = ?2 AND dvsync_op = 'u' AND dvsync_version > ?{3})",
+                     q(stage_name), join(names), join(params), columns.size());
+}
+
+std::string table_layout::delete_shadow() const {
+  return fmt::format("DELETE FROM {} WHERE {} = ?1", q(shadow_name), q(columns[1]));
+}
+
+std::string table_layout::stage_delete() const {
+  return fmt::format("INSERT OR REPLACE INTO {} (dvsync_id, dvsync_op) VALUES (?1, 'd')", q(stage_name));
+}
+
+std::string table_layout::stage_reject() const {
+  return fmt::format("INSERT OR REPLACE INTO {} (dvsync_id, dvsync_op, dvsync_raw_json, dvsync_reason) "
+                     "VALUES (?1, 'r', ?2, ?3)",
+                     q(stage_name));
+}
+
+std::string table_layout::prune_stage_rejects() const {
+  return fmt::format("DELETE FROM {0} WHERE dvsync_op = 'r' AND EXISTS (SELECT 1 FROM {1} WHERE {1}.{2} = {0}.dvsync_id)",
+                     q(stage_name), q(shadow_name), q(columns[1]));
+}
+
+std::string table_layout::count_stage_ops() const {
+  return fmt::format("SELECT dvsync_op, count(*) FROM {} GROUP BY dvsync_op", q(stage_name));
+}
+
+std::string table_layout::merge_deletes() const {
+  return fmt::format("DELETE FROM {} WHERE {} IN (SELECT dvsync_id FROM {} WHERE dvsync_op IN ('d', 'r'))",
+                     q(mirror_name), q(columns[1]), q(stage_name));
+}
+
+std::string table_layout::merge_clear_rejects() const {
+  return fmt::format("DELETE FROM dvsync_rejects WHERE table_name = ?1 AND id IN "
+                     "(SELECT dvsync_id FROM {} WHERE dvsync_op IN ('u', 'd'))",
+                     q(stage_name));
+}
+
+std::string table_layout::merge_add_rejects() const {
+  return fmt::format("INSERT OR REPLACE INTO dvsync_rejects (table_name, id, raw_json, reason, version, seen_at) "
+                     "SELECT ?1, dvsync_id, dvsync_raw_json, dvsync_reason, dvsync_version, ?2 FROM {} "
+                     "WHERE dvsync_op = 'r'",
+                     q(stage_name));
+}
+
+std::string table_layout::merge_upserts() const {
+  std::vector<std::string> names, values;
+  for (std::size_t i = 0; i < columns.size(); ++i) names.push_back(q(columns[i]));
+  values.push_back(q(columns[0]));
+  values.emplace_back("dvsync_id");
+  for (std::size_t i = 2; i + 1 < columns.size(); ++i) values.push_back(q(columns[i]));
+  values.emplace_back("dvsync_version");
+  // OR REPLACE removes the rows this one conflicts with, by key or by id: a key change drops the
+  // old row, and a swap of keys between two rows ends with both rows at their new keys.
+  return fmt::format("INSERT OR REPLACE INTO {} ({}) SELECT {} FROM {} WHERE dvsync_op = 'u' "
+                     "ORDER BY dvsync_version, dvsync_seq",
+                     q(mirror_name), join(names), join(values), q(stage_name));
+}
+
+std::string table_layout::count_rows(std::string const& name) const { return fmt::format("SELECT count(*) FROM {}", q(name)); }
+
+std::string table_layout::count_missing_from_shadow() const {
+  return fmt::format("SELECT count(*) FROM {0} AS m WHERE NOT EXISTS (SELECT 1 FROM {1} AS s WHERE s.{2} = m.{2})",
+                     q(mirror_name), q(shadow_name), q(columns[1]));
+}
+
+}  // namespace dvsync::store

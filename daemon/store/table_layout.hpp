@@ -1,0 +1,59 @@
+#pragma once
+// The SQL of one configured table: its mirror, its shadow (built by full cycles and renamed over
+// the mirror) and its stage (delta changes and rejects of the cycle in progress). Pure: names
+// and statements only, so the layout rules are tested without a database.
+#include "config/settings.hpp"
+#include "core/error.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dvsync::store {
+
+struct table_layout {
+  std::string mirror_name;  // unquoted: the configured table name
+  std::string shadow_name;  // dvsync_shadow_<table>
+  std::string stage_name;   // dvsync_stage_<table>
+
+  // Mirror (and shadow) columns in order: key, id, the other configured columns, dvsync_version.
+  std::vector<std::string> columns;
+  std::size_t key_value = 0;               // index of the key in dataverse::record::columns
+  std::vector<std::size_t> other_values;   // index in record::columns of each other column
+
+  std::string create_table(std::string const& name) const;  // mirror layout, under any name
+  std::string create_stage() const;
+
+  // Row statements. Parameters: ?1 key, ?2 id, ?3.. the other columns, then the version; a row
+  // whose id is already there with a higher version is left alone (duplicates keep the highest).
+  std::string upsert_shadow() const;
+  std::string upsert_stage() const;
+  std::string delete_shadow() const;        // ?1 id
+  std::string stage_delete() const;         // ?1 id; replaces whatever the id had staged
+  std::string stage_reject() const;         // ?1 id, ?2 raw_json, ?3 reason
+  // Full cycles: a row read after its id was rejected in an earlier page wins over the reject.
+  std::string prune_stage_rejects() const;
+  std::string count_stage_ops() const;      // rows of (op, count)
+
+  // Delta merge, in this order; ?1 table name, ?2 seen_at where used.
+  std::string merge_deletes() const;        // mirror rows of staged deletes and rejects
+  std::string merge_clear_rejects() const;  // rejects of ids that were upserted or deleted
+  std::string merge_add_rejects() const;
+  std::string merge_upserts() const;        // ascending version, then arrival
+
+  // Full merge.
+  std::string count_rows(std::string const& name) const;
+  std::string count_missing_from_shadow() const;  // mirror rows whose id the full read did not return
+};
+
+// config_invalid when the spec breaks a rule of the mirror: the key must be one of the columns
+// and differ from the id, columns are unique (SQLite names ignore case), and names starting with
+// dvsync_ or sqlite_ are reserved.
+core::result<table_layout> make_layout(config::table_spec const& spec);
+
+// None when the existing columns equal the expected ones; otherwise what differs, for a message.
+std::optional<std::string> column_difference(std::vector<std::string> const& existing,
+                                             std::vector<std::string> const& expected);
+
+}  // namespace dvsync::store
