@@ -1,0 +1,147 @@
+#include "generator.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cells.hpp"
+#include "json_text.hpp"
+#include "value_codec.hpp"
+
+namespace emulator {
+namespace {
+
+// "sample_bookcode" -> "bookcode": the publisher prefix adds nothing to a generated value.
+std::string_view short_name(std::string_view column) {
+  auto const underscore = column.find('_');
+  return underscore == std::string_view::npos || underscore + 1 == column.size() ? column : column.substr(underscore + 1);
+}
+
+bool in_key(table_schema const& t, std::size_t column) {
+  for (auto const& k : t.keys)
+    if (std::find(k.columns.begin(), k.columns.end(), column) != k.columns.end()) return true;
+  return false;
+}
+
+// One generated value; `n` is the table's sequence number, unique per generated row or update,
+// which keeps generated alternate keys distinct.
+std::string generate(table_schema const& t, std::size_t column, std::int64_t n, std::int64_t now, std::mt19937_64& rng) {
+  auto const& c = t.columns[column];
+  bool const may_be_null = !c.required && !in_key(t, column);
+  if (may_be_null && rng() % 20 == 0) return std::string(null_cell);  // some nulls, as real data has
+  switch (c.type) {
+    case column_type::string: {
+      std::string value(short_name(c.name));
+      value += '-';
+      append_int(value, n);
+      if (value.size() > static_cast<std::size_t>(c.max_length)) value.erase(0, value.size() - static_cast<std::size_t>(c.max_length));
+      std::string out;
+      append_json_string(out, value);
+      return out;
+    }
+    case column_type::integer: {
+      std::int64_t const lo = std::max<std::int64_t>(c.min_value, 0);
+      std::int64_t const hi = std::min<std::int64_t>(c.max_value, 1000000);
+      if (lo > hi) return std::to_string(c.min_value);
+      return std::to_string(lo + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(hi - lo + 1)));
+    }
+    case column_type::decimal:
+      return render_decimal(static_cast<double>(rng() % 10000000) / 100.0, c.precision);
+    case column_type::boolean:
+      return rng() % 2 ? "true" : "false";
+    case column_type::datetime: {
+      std::string out = "\"";
+      append_iso_time(out, now - static_cast<std::int64_t>(rng() % (365 * 86400)));
+      out += '"';
+      return out;
+    }
+    case column_type::lookup: {
+      std::string out = "\"";
+      guid::random(rng).append_to(out);
+      out += '"';
+      return out;
+    }
+  }
+  return std::string(null_cell);
+}
+
+// Inserts one generated row, retrying with a new sequence number if a key value is taken
+// (a client may have written "bookcode-12" itself).
+void insert_generated(store& db, table& t, std::int64_t now, std::mt19937_64& rng) {
+  auto const& schema = t.schema();
+  std::vector<std::string> values(schema.columns.size());
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::int64_t const n = t.next_sequence();
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = generate(schema, i, n, now, rng);
+    guid const id = guid::random(rng);
+    if (t.find(id) || !t.check_keys(values, std::nullopt)) continue;
+    t.insert(id, values, db.next_version(), now);
+    return;
+  }
+  throw std::runtime_error("could not generate a row with unique keys for " + schema.entity_set);
+}
+
+}  // namespace
+
+void seed_sample_books(store& db, table& t, write_rules const& rules, std::mt19937_64& rng) {
+  for (int i = 0; i < 10; ++i) {
+    std::string const n = std::to_string(i);
+    std::string const body = R"({"sample_name":"Demo Book )" + n + R"(","sample_bookcode":"BookCode)" + n +
+                             R"(","sample_author":"Author)" + n + R"("})";
+    auto const id = create_row(db, t, {body, std::nullopt, {}}, rules, rng);
+    if (!id && id.error().code != "0x80060892") throw std::invalid_argument(id.error().message);
+  }
+}
+
+void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed) {
+  if (count < 0) throw std::invalid_argument("the row count must not be negative");
+  // Mixing in the sequence makes a second seed with the same number add different rows.
+  std::mt19937_64 rng(seed ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
+  std::int64_t const now = db.now();
+  for (std::int64_t i = 0; i < count; ++i) insert_generated(db, t, now, rng);
+}
+
+mutation_result mutate_rows(store& db, table& t, double fraction, std::uint64_t seed, double create_share,
+                            double update_share, double delete_share) {
+  if (!(fraction >= 0) || !std::isfinite(fraction)) throw std::invalid_argument("fraction must be a number >= 0");
+  if (!(create_share >= 0) || !(update_share >= 0) || !(delete_share >= 0) ||
+      !std::isfinite(create_share + update_share + delete_share) || create_share + update_share + delete_share <= 0)
+    throw std::invalid_argument("the shares must be >= 0 and not all 0");
+  auto const& schema = t.schema();
+  auto const rows = static_cast<std::int64_t>(t.rows().size());
+  auto const total = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(rows)));
+  double const sum = create_share + update_share + delete_share;
+  mutation_result plan;
+  plan.updated = std::min(rows, static_cast<std::int64_t>(std::llround(static_cast<double>(total) * update_share / sum)));
+  plan.deleted = std::min(rows - plan.updated,
+                          static_cast<std::int64_t>(std::llround(static_cast<double>(total) * delete_share / sum)));
+  plan.created = std::max<std::int64_t>(0, total - plan.updated - plan.deleted);
+  if (create_share == 0) plan.created = 0;
+
+  std::mt19937_64 rng(seed ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
+  // Distinct rows to touch: a partial Fisher-Yates shuffle of the ids.
+  std::vector<guid> ids;
+  ids.reserve(static_cast<std::size_t>(rows));
+  for (auto const& [id, r] : t.rows()) ids.push_back(id);
+  auto const touched = static_cast<std::size_t>(plan.updated + plan.deleted);
+  for (std::size_t i = 0; i < touched; ++i) {
+    std::size_t const j = i + static_cast<std::size_t>(rng() % (ids.size() - i));
+    std::swap(ids[i], ids[j]);
+  }
+  std::int64_t const now = db.now();
+  for (std::size_t i = 0; i < static_cast<std::size_t>(plan.updated); ++i) {
+    std::vector<std::string> values = row_values(*t.find(ids[i]));
+    std::int64_t const n = t.next_sequence();
+    // Keys stay as they are, so an update never collides; every other column gets a new value.
+    for (std::size_t c = 0; c < values.size(); ++c)
+      if (!in_key(schema, c)) values[c] = generate(schema, c, n, now, rng);
+    t.replace(ids[i], values, db.next_version(), now);
+  }
+  for (std::size_t i = static_cast<std::size_t>(plan.updated); i < touched; ++i) t.erase(ids[i], db.next_version(), now);
+  for (std::int64_t i = 0; i < plan.created; ++i) insert_generated(db, t, now, rng);
+  return plan;
+}
+
+}  // namespace emulator
