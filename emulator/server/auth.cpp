@@ -110,8 +110,8 @@ struct client_credentials {
 // RFC 6749 2.3.1: the form fields, or HTTP Basic with form-encoded id and secret.
 client_credentials read_credentials(http_request const& r) {
   client_credentials c{form_field(r.body, "client_id"), form_field(r.body, "client_secret")};
-  auto auth = find_header(r.headers, "Authorization");
-  if (!auth || auth->size() < 6 || !iequals(auth->substr(0, 6), "Basic ")) return c;
+  auto auth = header_value(r.headers, "Authorization");
+  if (!auth || auth->size() < 6 || !same_name(auth->substr(0, 6), "Basic ")) return c;
   auto decoded = base64_decode(auth->substr(6));
   if (!decoded) return c;
   auto colon = decoded->find(':');
@@ -181,8 +181,8 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
 }
 
 bearer_status token_issuer::check(http_request const& r, clock::time_point now) {
-  auto auth = find_header(r.headers, "Authorization");
-  if (!auth || auth->size() <= 7 || !iequals(auth->substr(0, 7), "Bearer ")) return bearer_status::missing;
+  auto auth = header_value(r.headers, "Authorization");
+  if (!auth || auth->size() <= 7 || !same_name(auth->substr(0, 7), "Bearer ")) return bearer_status::missing;
   auto it = tokens_.find(std::string(auth->substr(7)));
   if (it == tokens_.end()) return bearer_status::unknown;
   if (it->second <= now) return bearer_status::expired;

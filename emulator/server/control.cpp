@@ -88,7 +88,7 @@ control_api::control_api(web_api& api, token_issuer& tokens, fault_script& fault
     : api_(api), tokens_(tokens), faults_(faults), stats_(stats) {}
 
 http_response control_api::handle(http_request const& r) {
-  auto path = target_path(r.target);
+  auto path = path_of(r.target);
   auto query = r.target.size() > path.size() ? std::string_view(r.target).substr(path.size() + 1) : std::string_view{};
   constexpr std::string_view prefix = "/_emulator/";
   auto endpoint = path.starts_with(prefix) ? path.substr(prefix.size()) : std::string_view{};

@@ -115,7 +115,7 @@ fault read_fault(json::value const& v) {
 }
 
 bool matches(fault const& f, std::string_view method, std::string_view target) {
-  if (!f.method.empty() && !iequals(f.method, method)) return false;
+  if (!f.method.empty() && !same_name(f.method, method)) return false;
   return target.find(f.path) != std::string_view::npos;
 }
 

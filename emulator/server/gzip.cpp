@@ -39,7 +39,7 @@ bool accepts_gzip(std::string_view accept_encoding) {
     auto semi = item.find(';');
     auto coding = trim(item.substr(0, semi));
     auto params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1);
-    if ((iequals(coding, "gzip") || iequals(coding, "x-gzip") || coding == "*") && !refused(params)) return true;
+    if ((same_name(coding, "gzip") || same_name(coding, "x-gzip") || coding == "*") && !refused(params)) return true;
   }
   return false;
 }

@@ -5,15 +5,15 @@
 
 namespace emulator {
 
-bool iequals(std::string_view a, std::string_view b) {
+bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
            return std::tolower(x) == std::tolower(y);
          });
 }
 
-std::optional<std::string_view> find_header(header_list const& headers, std::string_view name) {
+std::optional<std::string_view> header_value(header_list const& headers, std::string_view name) {
   for (auto const& [k, v] : headers)
-    if (iequals(k, name)) return std::string_view(v);
+    if (same_name(k, name)) return std::string_view(v);
   return std::nullopt;
 }
 
@@ -23,9 +23,9 @@ void set_header(header_list& headers, std::string_view name, std::string value) 
 }
 
 void remove_header(header_list& headers, std::string_view name) {
-  std::erase_if(headers, [&](auto const& h) { return iequals(h.first, name); });
+  std::erase_if(headers, [&](auto const& h) { return same_name(h.first, name); });
 }
 
-std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 }  // namespace emulator

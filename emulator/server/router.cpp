@@ -59,7 +59,7 @@ router::router(web_api& api, router_settings s)
 
 reply router::route(http_request const& r, clock::time_point now) {
   reply out;
-  out.path = std::string(target_path(r.target));
+  out.path = std::string(path_of(r.target));
   if (out.path.starts_with(control_prefix)) {
     out.counted = false;
     out.response = control_.handle(r);
@@ -103,7 +103,7 @@ reply router::route(http_request const& r, clock::time_point now) {
   if (f && f->corrupt_json) out.response.body = corrupted_json(out.response.body);
 
   if (settings_.gzip && !out.response.body.empty()) {
-    auto accept = find_header(r.headers, "Accept-Encoding");
+    auto accept = header_value(r.headers, "Accept-Encoding");
     if (accept && accepts_gzip(*accept)) {
       out.response.body = gzip_compress(out.response.body);
       set_header(out.response.headers, "Content-Encoding", "gzip");

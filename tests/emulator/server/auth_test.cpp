@@ -135,12 +135,12 @@ TEST(auth, unauthorized_is_401_with_a_bearer_challenge_and_no_body) {
   auto r = token_issuer::unauthorized(bearer_status::expired, origin);
   EXPECT_EQ(r.status, 401);
   EXPECT_TRUE(r.body.empty());
-  auto challenge = find_header(r.headers, "WWW-Authenticate");
+  auto challenge = header_value(r.headers, "WWW-Authenticate");
   ASSERT_TRUE(challenge.has_value());
   EXPECT_TRUE(challenge->starts_with("Bearer "));
   EXPECT_NE(challenge->find("invalid_token"), std::string_view::npos);
   EXPECT_NE(challenge->find(std::string("resource_id=") + origin + "/"), std::string_view::npos);
-  auto missing = find_header(token_issuer::unauthorized(bearer_status::missing, origin).headers, "WWW-Authenticate");
+  auto missing = header_value(token_issuer::unauthorized(bearer_status::missing, origin).headers, "WWW-Authenticate");
   EXPECT_EQ(missing->find("invalid_token"), std::string_view::npos);
 }
 

@@ -42,7 +42,7 @@ TEST(throttle, rejection_is_429_with_retry_after_and_the_configured_numbers) {
   request_throttle t(6000, 300s);
   auto r = t.rejection(17s);
   EXPECT_EQ(r.status, 429);
-  EXPECT_EQ(find_header(r.headers, "Retry-After"), "17");
+  EXPECT_EQ(header_value(r.headers, "Retry-After"), "17");
   EXPECT_EQ(r.body,
             R"({"error":{"code":"0x80072322","message":"Number of requests exceeded the limit of 6000 over time window of 300 seconds."}})");
   EXPECT_NE(request_throttle(5, 60s).rejection(1s).body.find("limit of 5 over time window of 60 seconds"),
