@@ -19,7 +19,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t max_file_size = 1 << 20;  // a config is a few hundred bytes; refuse surprises
-constexpr std::int64_t no_limit = std::numeric_limits<std::int64_t>::max();
 
 std::string member_path(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
@@ -192,9 +191,7 @@ class reader {
             "$CREDENTIALS_DIRECTORY/client_secret or auth.client_secret_file");
         continue;
       }
-      std::string names;
-      for (std::string_view k : known) names += names.empty() ? std::string(k) : fmt::format(", {}", k);
-      add(member_path(path, key), fmt::format("unknown key (expected one of: {})", names));
+      add(member_path(path, key), fmt::format("unknown key (expected one of: {})", fmt::join(known, ", ")));
     }
   }
 
@@ -250,10 +247,7 @@ class reader {
                                       std::int64_t min, std::int64_t max) {
     json::value const* v = o.if_contains(key);
     if (!v) return std::nullopt;
-    auto range = [&] {
-      return max == no_limit ? fmt::format("an integer of at least {}", min)
-                             : fmt::format("an integer from {} to {}", min, max);
-    };
+    auto range = [&] { return fmt::format("an integer from {} to {}", min, max); };
     std::int64_t n = 0;
     if (v->is_int64()) {
       n = v->get_int64();
