@@ -405,7 +405,8 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
                                                                 spec.table, r.id, r.columns.size(), spec.columns.size()));
     auto const& key = r.columns[l.key_value];
     if (missing_key(key)) {
-      keyless.push_back({r.id, record_json(spec, r), fmt::format("the key {} is null or empty", spec.key)});
+      auto const* problem = std::holds_alternative<std::monostate>(key) ? "null" : "empty";
+      keyless.push_back({r.id, record_json(spec, r), fmt::format("key {} is {}", spec.key, problem)});
       continue;
     }
     w.upsert.bind_value(1, key);

@@ -157,22 +157,22 @@ TEST_F(mirror_test, a_row_with_a_null_or_empty_key_is_rejected_and_a_later_valid
   initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 1)});
   ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
   dataverse::page page;
-  page.rejects = {{"a", R"({"sample_bookid":"a","sample_bookcode":null})", "sample_bookcode is null"}};
+  page.rejects = {{"a", R"({"sample_bookid":"a","sample_bookcode":null})", "key sample_bookcode is null"}};
   // An empty key that reaches the store is rejected too, with its values as JSON.
-  page.upserts = {book("b", text(""), "b", 2)};
+  page.upserts = {book("b", text(""), "b", 2), book("c", dataverse::value{}, "c", 2)};
   auto totals = db.finish_cycle(books(), page, "link-2", 2000);
   ASSERT_TRUE(totals) << totals.error().message;
-  EXPECT_EQ(totals->rejects, 2);
+  EXPECT_EQ(totals->rejects, 3);
   auto r = reader();
   EXPECT_EQ(mirror_rows(r), V{});
-  EXPECT_EQ(reject_rows(r), (V{"a:sample_bookcode is null", "b:the key sample_bookcode is null or empty"}));
+  EXPECT_EQ(reject_rows(r), (V{"a:key sample_bookcode is null", "b:key sample_bookcode is empty", "c:key sample_bookcode is null"}));
   EXPECT_EQ(first_text(r, "SELECT raw_json FROM dvsync_rejects WHERE id = 'b'"),
             R"({"sample_bookid":"b","sample_name":"b","sample_bookcode":"","sample_author":"author"})");
   EXPECT_EQ(r.query_int("SELECT seen_at FROM dvsync_rejects WHERE id = 'a'").value(), 2000);
 
   ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
   auto fixed = upserts({book("a", text("X"), "a", 3)});
-  fixed.deletes = {"b"};
+  fixed.deletes = {"b", "c"};
   ASSERT_TRUE(db.finish_cycle(books(), fixed, "link-3", 3000));
   EXPECT_EQ(mirror_rows(r), (V{"X:a:a:3"}));
   EXPECT_EQ(reject_rows(r), V{});
@@ -334,9 +334,10 @@ TEST_F(mirror_test, identifiers_needing_quotes_work_end_to_end) {
   ASSERT_TRUE(db.begin_cycle(odd, cycle_kind::full, "initial"));
   dataverse::record rec{"g1", 1, {dataverse::value{std::string("k1")}, dataverse::value{std::int64_t{5}}}};
   ASSERT_TRUE(db.finish_cycle(odd, upserts({rec}), "link-1", 1000));
+  auto r = reader();
+  EXPECT_EQ(first_text(r, "SELECT \"key\"\"col\" || '/' || \"the id\" || '/' || \"select\" FROM \"odd\"\"table\""), "k1/g1/5");
   ASSERT_TRUE(db.begin_cycle(odd, cycle_kind::delta, "delta"));
   ASSERT_TRUE(db.finish_cycle(odd, deletes({"g1"}), "link-2", 2000));
-  auto r = reader();
   EXPECT_EQ(r.query_int("SELECT count(*) FROM \"odd\"\"table\"").value(), 0);
 }
 
