@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -57,27 +58,35 @@ int main(int argc, char** argv) {
     return emulator::exit_no_input;
   }
 
+  std::optional<emulator::web_api> api;
   try {
-    emulator::web_api api(api_options);
-    if (o.seed.what == emulator::seed_request::kind::sample) api.seed_sample();
-    if (o.seed.what == emulator::seed_request::kind::generated) api.seed(o.seed.entity_set, o.seed.count, 1);
+    api.emplace(api_options);
+  } catch (std::exception const& e) {
+    std::cerr << "dataverse-emulator: " << (o.schema_file.empty() ? "" : "--schema: ") << e.what() << "\n";
+    return emulator::exit_data_error;
+  }
+  try {
+    if (o.seed.what == emulator::seed_request::kind::sample) api->seed_sample();
+    if (o.seed.what == emulator::seed_request::kind::generated) api->seed(o.seed.entity_set, o.seed.count, 1);
+  } catch (std::exception const& e) {
+    std::cerr << "dataverse-emulator: --seed: " << e.what() << "\n";
+    return emulator::exit_usage;
+  }
 
-    emulator::router_settings routing;
-    routing.auth = {o.client_id, o.client_secret, o.tenant, std::chrono::seconds(o.token_lifetime_s)};
-    routing.check_bearer = !o.no_auth;
-    routing.gzip = o.gzip;
-    routing.throttle = o.throttle;
-    emulator::router routes(api, routing);
+  emulator::router_settings routing;
+  routing.auth = {o.client_id, o.client_secret, o.tenant, std::chrono::seconds(o.token_lifetime_s)};
+  routing.check_bearer = !o.no_auth;
+  routing.gzip = o.gzip;
+  routing.throttle = o.throttle;
+  emulator::router routes(*api, routing);
 
+  try {
     emulator::server listener({o.listen_host, o.listen_port, o.tls_cert, o.tls_key, o.log_requests}, routes);
     if (!o.port_file.empty()) emulator::write_port_file(o.port_file, listener.port());
-    std::cout << "dataverse-emulator listening on " << (listener.tls() ? "https" : "http") << "://"
-              << (o.listen_host.find(':') != std::string::npos ? "[" + o.listen_host + "]" : o.listen_host) << ":"
+    auto host = o.listen_host.find(':') != std::string::npos ? "[" + o.listen_host + "]" : o.listen_host;
+    std::cout << "dataverse-emulator listening on " << (listener.tls() ? "https" : "http") << "://" << host << ":"
               << listener.port() << std::endl;
     listener.run(true);
-  } catch (std::invalid_argument const& e) {
-    std::cerr << "dataverse-emulator: " << e.what() << "\n";
-    return emulator::exit_usage;
   } catch (std::exception const& e) {
     std::cerr << "dataverse-emulator: " << e.what() << "\n";
     return 1;

@@ -61,6 +61,8 @@ std::string usage_text();
 
 // EX_USAGE from sysexits.h: the exit status for a bad command line.
 inline constexpr int exit_usage = 64;
+// EX_DATAERR: the schema file was read but is not a valid schema.
+inline constexpr int exit_data_error = 65;
 // EX_NOINPUT: a file named on the command line cannot be read.
 inline constexpr int exit_no_input = 66;
 

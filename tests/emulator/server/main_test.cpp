@@ -34,6 +34,18 @@ TEST(emulator_cli, an_unreadable_schema_file_is_named) {
   EXPECT_NE(r.err.find("--schema"), std::string::npos) << r.err;
 }
 
+TEST(emulator_cli, an_invalid_schema_or_seed_is_named) {
+  temp_dir dir;
+  auto schema = (dir / "schema.json").string();
+  std::ofstream(schema) << "{ this is not a schema";
+  auto bad_schema = run_emulator_cli({"--schema", schema});
+  EXPECT_EQ(bad_schema.exit_code, 65);
+  EXPECT_NE(bad_schema.err.find("--schema"), std::string::npos) << bad_schema.err;
+  auto bad_seed = run_emulator_cli({"--seed", "no_such_set:5"});
+  EXPECT_EQ(bad_seed.exit_code, 64);
+  EXPECT_NE(bad_seed.err.find("--seed"), std::string::npos) << bad_seed.err;
+}
+
 TEST(emulator_cli, a_port_in_use_is_a_startup_error_naming_the_address) {
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor busy(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});

@@ -2,6 +2,12 @@
 // protection limits, gzip and the control API.
 #include "web_client.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -203,6 +209,56 @@ TEST(emulator_server, advance_clock_past_the_retention_expires_old_tokens) {
   auto r = api_call("GET", read.delta_link, token);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json_of(r).at("error").at("code"), "0x80044352");
+}
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+struct keep_alive_outcome {
+  std::vector<int> statuses;
+  std::vector<bool> kept_alive;
+  std::string error;
+};
+
+// Three requests on one connection, each bounded by a deadline.
+asio::awaitable<void> three_requests_on_one_connection(std::uint16_t port, keep_alive_outcome& out) {
+  auto use_tuple = asio::as_tuple(asio::use_awaitable);
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(std::chrono::seconds(5));
+  auto [connect_ec] = co_await stream.async_connect({asio::ip::make_address("127.0.0.1"), port}, use_tuple);
+  if (connect_ec) {
+    out.error = connect_ec.message();
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  for (int i = 0; i < 3; ++i) {
+    http::request<http::empty_body> req{http::verb::get, "/api/data/v9.2/sample_books", 11};
+    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+    stream.expires_after(std::chrono::seconds(5));
+    auto [write_ec, written] = co_await http::async_write(stream, req, use_tuple);
+    http::response<http::string_body> res;
+    auto [read_ec, read] = co_await http::async_read(stream, buffer, res, use_tuple);
+    if (write_ec || read_ec) {
+      out.error = (write_ec ? write_ec : read_ec).message();
+      co_return;
+    }
+    out.statuses.push_back(res.result_int());
+    out.kept_alive.push_back(res.keep_alive());
+  }
+}
+
+TEST(emulator_server, keeps_http_1_1_connections_alive) {
+  emulator_process emu({"--no-auth", "--seed", "sample"});
+  asio::io_context ioc;
+  keep_alive_outcome out;
+  asio::co_spawn(ioc, three_requests_on_one_connection(emu.port(), out), [&out](std::exception_ptr e) {
+    if (e) out.error = "the client coroutine threw";
+  });
+  ioc.run();
+  EXPECT_EQ(out.error, "");
+  EXPECT_EQ(out.statuses, (std::vector<int>{200, 200, 200}));
+  EXPECT_EQ(out.kept_alive, (std::vector<bool>{true, true, true}));
 }
 
 TEST(emulator_server, health_reports_the_entity_sets) {
