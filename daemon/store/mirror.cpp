@@ -60,8 +60,6 @@ core::result<void> clear_cycle_state(connection& c, std::string const& table) {
   return st->run();
 }
 
-core::result<std::int64_t> count(connection& c, std::string const& sql) { return c.query_int(sql); }
-
 // A rejected key is the key column's value being null or the empty string.
 bool missing_key(dataverse::value const& v) {
   if (std::holds_alternative<std::monostate>(v)) return true;
@@ -140,10 +138,10 @@ core::result<void> run_with_table(connection& c, std::string const& sql, std::st
 core::result<std::int64_t> merge_full(connection& c, table_layout const& l, std::string const& table,
                                       std::int64_t now) {
   std::int64_t removed = 0;
-  auto old_rows = count(c, l.count_rows(l.mirror_name));
+  auto old_rows = c.query_int(l.count_rows(l.mirror_name));
   if (!old_rows) return old_rows.error();
   if (*old_rows > 0) {
-    auto missing = count(c, l.count_missing_from_shadow());
+    auto missing = c.query_int(l.count_missing_from_shadow());
     if (!missing) return missing.error();
     removed = *missing;
   }
@@ -290,7 +288,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   cycle_totals totals;
   totals.rejects = staged->rejects;
   if (**kind == cycle_kind::full) {
-    auto rows = count(conn_, layout.count_rows(layout.shadow_name));
+    auto rows = conn_.query_int(layout.count_rows(layout.shadow_name));
     if (!rows) return rows.error();
     totals.upserts = *rows;
     auto removed = merge_full(conn_, layout, spec.table, now);
@@ -302,7 +300,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
     if (auto r = merge_delta(conn_, layout, spec.table, now); !r) return r.error();
   }
   if (auto r = drop_cycle_tables(conn_, layout); !r) return r.error();
-  auto rows = count(conn_, layout.count_rows(layout.mirror_name));
+  auto rows = conn_.query_int(layout.count_rows(layout.mirror_name));
   if (!rows) return rows.error();
   totals.rows = *rows;
 

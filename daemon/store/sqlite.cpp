@@ -127,8 +127,6 @@ core::result<connection::checkpoint_outcome> connection::checkpoint_truncate() {
   return out;
 }
 
-core::error connection::error_from(int rc, std::string_view context) const { return make_sqlite_error(db_, rc, context); }
-
 // statement
 
 statement::statement(statement&& other) noexcept

@@ -61,7 +61,6 @@ class connection {
   // A TRUNCATE checkpoint that never waits: without a busy handler it does what it can at once.
   core::result<checkpoint_outcome> checkpoint_truncate();
 
-  core::error error_from(int rc, std::string_view context) const;
 
  private:
   explicit connection(sqlite3* db) : db_(db) {}
