@@ -61,7 +61,6 @@ class connection {
   // A TRUNCATE checkpoint that never waits: without a busy handler it does what it can at once.
   core::result<checkpoint_outcome> checkpoint_truncate();
 
-
  private:
   explicit connection(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
