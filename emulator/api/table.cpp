@@ -53,16 +53,28 @@ void table::unindex_keys(std::vector<std::string> const& values) {
   }
 }
 
-void table::insert(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now) {
+bool table::insert(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now) {
+  return insert(id, values, version, now, rows_.lower_bound(id));
+}
+
+bool table::insert(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now,
+                   row_map::const_iterator hint) {
+  auto const size_before = rows_.size();
+  auto const it = rows_.emplace_hint(hint, id, row{version, now, now, pack_cells(values)});
+  if (rows_.size() == size_before) return false;
   // A row that comes back under a deleted id must not be followed by its old delete in a delta.
   if (auto const t = tombstone_version_.find(id); t != tombstone_version_.end()) {
     tombstones_.erase(t->second);
     tombstone_version_.erase(t);
   }
-  auto const [it, inserted] = rows_.emplace(id, row{version, now, now, pack_cells(values)});
-  (void)inserted;
-  by_version_.emplace(version, it);
+  // Versions only grow, so every new entry goes at the end of the version index.
+  by_version_.emplace_hint(by_version_.end(), version, it);
   index_keys(id, values);
+  return true;
+}
+
+void table::reserve_keys(std::size_t more_rows) {
+  for (auto& index : key_index_) index.reserve(rows_.size() + more_rows);
 }
 
 void table::replace(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now) {
@@ -72,7 +84,7 @@ void table::replace(guid id, std::vector<std::string> const& values, std::int64_
   it->second.version = version;
   it->second.modified_on = now;
   it->second.cells = pack_cells(values);
-  by_version_.emplace(version, it);
+  by_version_.emplace_hint(by_version_.end(), version, it);
   index_keys(id, values);
 }
 
@@ -82,7 +94,7 @@ bool table::erase(guid id, std::int64_t version, std::int64_t now) {
   unindex_keys(row_values(it->second));
   by_version_.erase(it->second.version);
   rows_.erase(it);
-  tombstones_.emplace(version, tombstone{id, now});
+  tombstones_.emplace_hint(tombstones_.end(), version, tombstone{id, now});
   tombstone_version_[id] = version;
   return true;
 }

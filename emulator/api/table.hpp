@@ -54,8 +54,13 @@ class table {
   // Refuses values that would give another row (not `self`) the same alternate key.
   result<void> check_keys(std::vector<std::string> const& values, std::optional<guid> self) const;
 
-  // Callers check keys first; insert requires an absent id, replace a present one.
-  void insert(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now);
+  // Callers check keys first. insert does nothing and returns false when the id exists; `hint`
+  // is where the id probably goes (the row after it), which makes bulk inserts of ascending ids
+  // O(1) each.
+  bool insert(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now);
+  bool insert(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now,
+              row_map::const_iterator hint);
+  // replace requires a present id.
   void replace(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now);
   bool erase(guid id, std::int64_t version, std::int64_t now);  // leaves a tombstone
   void clear();                                                  // rows and tombstones
@@ -64,6 +69,7 @@ class table {
 
   // Every generated value of this table has a distinct sequence number (seed/mutate).
   std::int64_t next_sequence() { return ++sequence_; }
+  void reserve_keys(std::size_t more_rows);  // before a bulk insert, so the key indexes rehash once
 
  private:
   void index_keys(guid id, std::vector<std::string> const& values);
