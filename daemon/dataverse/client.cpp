@@ -118,6 +118,8 @@ asio::awaitable<void> client::wait(std::chrono::milliseconds d) {
   asio::steady_timer timer(co_await asio::this_coro::executor, d);
   // request_stop() runs on the io_context thread (signal handlers do), so cancel() is safe here.
   std::stop_callback on_stop(options_.stop, [&timer] { timer.cancel(); });
+  // A stop requested before the callback existed cancelled nothing: do not start the wait.
+  if (options_.stop.stop_requested()) co_return;
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 

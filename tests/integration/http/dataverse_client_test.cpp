@@ -307,6 +307,24 @@ TEST_F(DataverseClientTest, StopRequestCutsAWaitShort) {
   EXPECT_EQ(data_requests(*server_).size(), 1u);
 }
 
+TEST_F(DataverseClientTest, StopRequestedDuringTheRequestSkipsTheWait) {
+  // The 429 trickles in for about 400 ms; the stop arrives while it is still being read.
+  start([](recorded_request const&, int) { return scripted_reply{http_response(429, "", {{"Retry-After", "60"}}), 5ms}; });
+  std::stop_source stop;
+  auto o = options(false);
+  o.stop = stop.get_token();
+  client c(*http_, *tokens_, o);
+  asio::co_spawn(io_, request_stop_after(&stop, 100ms), [](std::exception_ptr e) {
+    if (e) ADD_FAILURE() << "the stop timer failed";
+  });
+  auto const start_time = std::chrono::steady_clock::now();
+  auto body = run_sync(io_, c.get(books_url()));
+  ASSERT_FALSE(body);
+  EXPECT_EQ(body.error().code, errc::cancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - start_time, 5s);
+  EXPECT_EQ(data_requests(*server_).size(), 1u);
+}
+
 TEST_F(DataverseClientTest, RetentionDaysComeFromTheOrganization) {
   start([](recorded_request const&, int) {
     return scripted_reply{http_response(200, R"({"@odata.context":"x","value":[{"expirechangetrackingindays":7,"organizationid":"0f"}]})")};
