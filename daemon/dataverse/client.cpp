@@ -38,6 +38,20 @@ http::request make_request(std::string url, std::string const& token, bool track
 
 }  // namespace
 
+client_options make_client_options(config::settings const& settings, std::stop_token stop) {
+  client_options o;
+  std::string root = settings.dataverse.url;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  o.api_root = root + "/api/data/v" + settings.dataverse.api_version;
+  o.page_size = settings.sync.page_size;
+  o.max_attempts = settings.sync.max_attempts;
+  o.backoff_base = settings.sync.backoff_base;
+  o.backoff_cap = settings.sync.backoff_cap;
+  o.retry_after_cap = settings.sync.retry_after_cap;
+  o.stop = std::move(stop);
+  return o;
+}
+
 client::client(http::client& http, auth::token_provider& tokens, client_options options)
     : http_(http), tokens_(tokens), options_(std::move(options)) {
   if (!options_.random) options_.random = http::default_random();

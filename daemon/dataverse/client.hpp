@@ -3,6 +3,7 @@
 // policy of DESIGN.md decision 6: wait out Retry-After, back off with full jitter, refresh the
 // token once on 401, give up after max_attempts.
 #include "auth/token_provider.hpp"
+#include "config/settings.hpp"
 #include "core/error.hpp"
 #include "http/client.hpp"
 
@@ -29,6 +30,10 @@ struct client_options {
   std::function<double()> random;        // [0, 1) for jitter; default: a randomly seeded mt19937_64
   std::stop_token stop;                  // checked before every attempt and after every wait
 };
+
+// The options the configuration implies: api_root from dataverse.url and api_version, the sync
+// section's page size, attempts, backoff and Retry-After cap; default sleep and randomness.
+client_options make_client_options(config::settings const& settings, std::stop_token stop);
 
 // Counters for metrics; read them at any time from the io_context thread.
 struct client_stats {
