@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "value_codec.hpp"
 
 namespace emulator {
 namespace {
@@ -62,7 +61,8 @@ result<resource_segment> parse_segment(std::string_view segment) {
   return r;
 }
 
-result<row_address> resolve_address(table_schema const& t, std::vector<key_part> const& parts) {
+result<row_address> resolve_address(table_schema const& t, std::vector<key_part> const& parts,
+                                    codec_options const& codec) {
   row_address a;
   if (parts.size() == 1 && (parts[0].name.empty() || parts[0].name == t.primary_id)) {
     auto const id = parts[0].quoted ? std::nullopt : guid::parse(parts[0].value);
@@ -84,6 +84,8 @@ result<row_address> resolve_address(table_schema const& t, std::vector<key_part>
         matches = false;
         break;
       }
+      if (p.quoted && p.value.empty() && codec.empty_string_as_null)
+        return errors::bad_request("A key value of '" + t.logical_name + "' cannot be empty.");
       auto text = encode_key_literal(t, t.columns[*col], p.value, p.quoted);
       if (!text) return text.error();
       texts[static_cast<std::size_t>(pos - key.columns.begin())] = std::move(*text);

@@ -14,6 +14,7 @@
 #include "errors.hpp"
 #include "guid.hpp"
 #include "schema.hpp"
+#include "value_codec.hpp"
 
 namespace emulator {
 
@@ -39,6 +40,8 @@ struct row_address {
   std::vector<std::pair<std::size_t, std::string>> values;  // column index -> stored text
 };
 
-result<row_address> resolve_address(table_schema const& t, std::vector<key_part> const& parts);
+// A key value that would be stored as null (see codec_options) addresses nothing and is a 400.
+result<row_address> resolve_address(table_schema const& t, std::vector<key_part> const& parts,
+                                    codec_options const& codec = {});
 
 }  // namespace emulator

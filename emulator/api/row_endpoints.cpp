@@ -83,7 +83,7 @@ http_response create_in_collection(request_context& ctx, table& t, write_rules c
 http_response handle_row(request_context& ctx, table& t, std::vector<key_part> const& key, write_rules const& rules,
                          std::mt19937_64& rng) {
   auto const& schema = t.schema();
-  auto const address = resolve_address(schema, key);
+  auto const address = resolve_address(schema, key, rules.codec);
   if (!address) return error_response(address.error());
   std::optional<guid> id = address->id;
   if (address->key) id = t.find_by_key(*address->key, address->composite);

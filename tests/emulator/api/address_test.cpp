@@ -65,5 +65,11 @@ TEST(address_resolve, a_non_key_column_is_the_documented_error) {
   EXPECT_FALSE(resolve_address(books(), parse_segment("x(sample_bookcode=unquoted)")->parts));
 }
 
+TEST(address_resolve, an_empty_key_value_is_refused_when_empty_means_null) {
+  auto const parts = parse_segment("x(sample_bookcode='')")->parts;
+  EXPECT_FALSE(resolve_address(books(), parts));
+  EXPECT_TRUE(resolve_address(books(), parts, codec_options{false}));
+}
+
 }  // namespace
 }  // namespace emulator
