@@ -55,7 +55,8 @@ http_response read_by_id(request_context& ctx, table const& t, selection const& 
   }
   if (tracking && !more) {
     body += R"(,"@odata.deltaLink":)";
-    append_json_string(body, collection_link(ctx.service_root, schema.entity_set, sel, "$deltatoken", encode_deltatoken(token)));
+    append_json_string(
+        body, collection_link(ctx.service_root, schema.entity_set, sel, "$deltatoken", encode_deltatoken(token)));
   }
   body += R"(,"value":[)";
   render_scratch scratch;
@@ -74,8 +75,8 @@ http_response read_by_id(request_context& ctx, table const& t, selection const& 
     next.token_version = token.version;
     next.token_time = token.time;
     body += R"(,"@odata.nextLink":)";
-    append_json_string(body, collection_link(ctx.service_root, schema.entity_set, sel, "$skiptoken",
-                                             encode_skiptoken(next, schema)));
+    append_json_string(
+        body, collection_link(ctx.service_root, schema.entity_set, sel, "$skiptoken", encode_skiptoken(next, schema)));
   }
   body.push_back('}');
   return json_response(200, std::move(body), applied_preferences(ctx, tracking, page_size));
@@ -149,8 +150,8 @@ http_response read_delta(request_context& ctx, table const& t, selection const& 
     next.phase = phase;
     next.last_version = last;
     body += R"(,"@odata.nextLink":)";
-    append_json_string(body, collection_link(ctx.service_root, schema.entity_set, sel, "$skiptoken",
-                                             encode_skiptoken(next, schema)));
+    append_json_string(
+        body, collection_link(ctx.service_root, schema.entity_set, sel, "$skiptoken", encode_skiptoken(next, schema)));
   }
   body.push_back('}');
   return json_response(200, std::move(body), applied_preferences(ctx, true, page_size));
@@ -160,7 +161,9 @@ result<std::int64_t> parse_top(std::string const& text) {
   std::int64_t n = -1;
   auto const r = std::from_chars(text.data(), text.data() + text.size(), n);
   if (r.ec != std::errc{} || r.ptr != text.data() + text.size() || n < 0)
-    return errors::bad_request("Invalid value '" + text + "' for $top query option found. The $top query option requires a non-negative integer value.");
+    return errors::bad_request(
+        "Invalid value '" + text +
+        "' for $top query option found. The $top query option requires a non-negative integer value.");
   return n;
 }
 
@@ -191,7 +194,8 @@ http_response read_collection(request_context& ctx, table const& t) {
   if (tracking) {
     if (auto const ok = check_tracking_options(q); !ok) return error_response(ok.error());
     if (!schema.change_tracking)
-      return error_response(errors::bad_request("Change tracking is not enabled for the entity '" + schema.logical_name + "'."));
+      return error_response(
+          errors::bad_request("Change tracking is not enabled for the entity '" + schema.logical_name + "'."));
   }
   int const page_size = page_size_for(ctx, cursor ? &*cursor : nullptr);
 
@@ -215,8 +219,8 @@ http_response read_collection(request_context& ctx, table const& t) {
   }
 
   if (tracking) {
-    delta_token const mint = cursor ? delta_token{cursor->token_version, cursor->token_time}
-                                    : delta_token{ctx.db.version(), ctx.db.now()};
+    delta_token const mint =
+        cursor ? delta_token{cursor->token_version, cursor->token_time} : delta_token{ctx.db.version(), ctx.db.now()};
     return read_by_id(ctx, t, *sel, cursor ? &*cursor : nullptr, true, mint, page_size, std::nullopt, true);
   }
 

@@ -4,7 +4,6 @@
 // rest are marked as emulator choices in CHOICES.md.
 
 #include <boost/system/result.hpp>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,23 +28,23 @@ using result = boost::system::result<T, api_error>;
 http_response error_response(api_error const& e);
 
 namespace errors {
-api_error bad_request(std::string message);  // 400 0x0, the generic OData/Dataverse validation error
-api_error no_resource(std::string_view url);  // 404 "No HTTP resource was found ..."
+api_error bad_request(std::string message);             // 400 0x0, the generic OData/Dataverse validation error
+api_error no_resource(std::string_view url);            // 404 "No HTTP resource was found ..."
 api_error segment_not_found(std::string_view segment);  // 404 0x8006088a
-api_error unknown_property(std::string_view property, std::string_view logical_name);  // 400 0x0
+api_error unknown_property(std::string_view property, std::string_view logical_name);     // 400 0x0
 api_error undeclared_property(std::string_view property, std::string_view logical_name);  // 400 0x0
-api_error not_supported_with_tracking(std::string_view option);  // 400, documented wording
-api_error not_implemented(std::string message);                  // 501, outside the emulator
-api_error method_not_allowed(std::string_view method);           // 405
-api_error expired_token(int status);                              // 0x80044352
-api_error invalid_key(std::string_view logical_name);             // 400, documented wording
-api_error duplicate_key(std::string_view key_name, std::string_view attributes);  // 412 0x80060892
-api_error duplicate_id();                                         // 412 0x80040237
-api_error row_not_found(std::string_view logical_name, std::string_view id);     // 404 0x80040217
-api_error row_not_found_by_key(std::string_view logical_name);                   // 404 0x80040217
-api_error version_mismatch();                                     // 412 0x80060882
-api_error validation(std::string message);                        // 400 0x80044331
-api_error internal(std::string message);                          // 500
+api_error not_supported_with_tracking(std::string_view option);                           // 400, documented wording
+api_error not_implemented(std::string message);                                           // 501, outside the emulator
+api_error method_not_allowed(std::string_view method);                                    // 405
+api_error expired_token(int status);                                                      // 0x80044352
+api_error invalid_key(std::string_view logical_name);                                     // 400, documented wording
+api_error duplicate_key(std::string_view key_name, std::string_view attributes);          // 412 0x80060892
+api_error duplicate_id();                                                                 // 412 0x80040237
+api_error row_not_found(std::string_view logical_name, std::string_view id);              // 404 0x80040217
+api_error row_not_found_by_key(std::string_view logical_name);                            // 404 0x80040217
+api_error version_mismatch();                                                             // 412 0x80060882
+api_error validation(std::string message);                                                // 400 0x80044331
+api_error internal(std::string message);                                                  // 500
 }  // namespace errors
 
 }  // namespace emulator

@@ -16,7 +16,8 @@ namespace {
 // "sample_bookcode" -> "bookcode": the publisher prefix adds nothing to a generated value.
 std::string_view short_name(std::string_view column) {
   auto const underscore = column.find('_');
-  return underscore == std::string_view::npos || underscore + 1 == column.size() ? column : column.substr(underscore + 1);
+  return underscore == std::string_view::npos || underscore + 1 == column.size() ? column
+                                                                                 : column.substr(underscore + 1);
 }
 
 bool in_key(table_schema const& t, std::size_t column) {
@@ -27,7 +28,8 @@ bool in_key(table_schema const& t, std::size_t column) {
 
 // One generated value; `n` is the table's sequence number, unique per generated row or update,
 // which keeps generated alternate keys distinct.
-std::string generate(table_schema const& t, std::size_t column, std::int64_t n, std::int64_t now, std::mt19937_64& rng) {
+std::string generate(table_schema const& t, std::size_t column, std::int64_t n, std::int64_t now,
+                     std::mt19937_64& rng) {
   auto const& c = t.columns[column];
   bool const may_be_null = !c.required && !in_key(t, column);
   if (may_be_null && rng() % 20 == 0) return std::string(null_cell);  // some nulls, as real data has
@@ -36,7 +38,8 @@ std::string generate(table_schema const& t, std::size_t column, std::int64_t n, 
       std::string value(short_name(c.name));
       value += '-';
       append_int(value, n);
-      if (value.size() > static_cast<std::size_t>(c.max_length)) value.erase(0, value.size() - static_cast<std::size_t>(c.max_length));
+      if (value.size() > static_cast<std::size_t>(c.max_length))
+        value.erase(0, value.size() - static_cast<std::size_t>(c.max_length));
       std::string out;
       append_json_string(out, value);
       return out;
@@ -132,7 +135,8 @@ mutation_result mutate_rows(store& db, table& t, double fraction, std::uint64_t 
   auto const total = static_cast<std::int64_t>(std::llround(fraction * static_cast<double>(rows)));
   double const sum = create_share + update_share + delete_share;
   mutation_result plan;
-  plan.updated = std::min(rows, static_cast<std::int64_t>(std::llround(static_cast<double>(total) * update_share / sum)));
+  plan.updated =
+      std::min(rows, static_cast<std::int64_t>(std::llround(static_cast<double>(total) * update_share / sum)));
   plan.deleted = std::min(rows - plan.updated,
                           static_cast<std::int64_t>(std::llround(static_cast<double>(total) * delete_share / sum)));
   plan.created = std::max<std::int64_t>(0, total - plan.updated - plan.deleted);
@@ -157,7 +161,8 @@ mutation_result mutate_rows(store& db, table& t, double fraction, std::uint64_t 
       if (!in_key(schema, c)) values[c] = generate(schema, c, n, now, rng);
     t.replace(ids[i], values, db.next_version(), now);
   }
-  for (std::size_t i = static_cast<std::size_t>(plan.updated); i < touched; ++i) t.erase(ids[i], db.next_version(), now);
+  for (std::size_t i = static_cast<std::size_t>(plan.updated); i < touched; ++i)
+    t.erase(ids[i], db.next_version(), now);
   for (std::int64_t i = 0; i < plan.created; ++i) insert_generated_at_random(db, t, now, rng);
   return plan;
 }

@@ -43,8 +43,8 @@ std::optional<guid> guid::parse(std::string_view text) {
 
 guid guid::random(std::mt19937_64& rng) {
   guid g{rng(), rng()};
-  g.hi = (g.hi & ~0xF000ULL) | 0x4000ULL;                               // version 4
-  g.lo = (g.lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);                  // RFC 4122 variant
+  g.hi = (g.hi & ~0xF000ULL) | 0x4000ULL;              // version 4
+  g.lo = (g.lo & ~(0xC0ULL << 56)) | (0x80ULL << 56);  // RFC 4122 variant
   return g;
 }
 
@@ -55,7 +55,9 @@ std::string guid::str() const {
   return s;
 }
 
-void guid::append_to(std::string& out) const { append_hex(out, *this, "0123456789abcdef"); }
+void guid::append_to(std::string& out) const {
+  append_hex(out, *this, "0123456789abcdef");
+}
 
 void guid::append_braced_upper(std::string& out) const {
   out.push_back('{');

@@ -21,9 +21,9 @@ struct guid {
 
   // Accepts 8-4-4-4-12 hex digits in any case, optionally wrapped in braces.
   static std::optional<guid> parse(std::string_view text);
-  static guid random(std::mt19937_64& rng);  // a version-4 GUID
-  std::string str() const;                   // lower case, no braces
-  void append_to(std::string& out) const;    // lower case, no braces
+  static guid random(std::mt19937_64& rng);          // a version-4 GUID
+  std::string str() const;                           // lower case, no braces
+  void append_to(std::string& out) const;            // lower case, no braces
   void append_braced_upper(std::string& out) const;  // {D5026A4D-...}, as paging cookies carry it
 };
 

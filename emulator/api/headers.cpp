@@ -6,7 +6,9 @@
 namespace emulator {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -59,7 +61,8 @@ preferences parse_prefer(http_request const& r) {
       pref = trim(split_unquoted(pref, ';').front());
       auto const eq = pref.find('=');
       std::string_view const name = trim(pref.substr(0, eq));
-      std::string_view const value = eq == std::string_view::npos ? std::string_view{} : unquote(trim(pref.substr(eq + 1)));
+      std::string_view const value =
+          eq == std::string_view::npos ? std::string_view{} : unquote(trim(pref.substr(eq + 1)));
       if (iequals(name, "odata.track-changes")) {
         p.track_changes = true;
       } else if (iequals(name, "odata.maxpagesize")) {

@@ -1,7 +1,7 @@
 #include "json_text.hpp"
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 namespace emulator {
 namespace {
@@ -31,9 +31,8 @@ civil to_civil(std::int64_t unix_seconds) {
     --day_number;
   }
   std::chrono::year_month_day const ymd{days{std::chrono::days{day_number}}};
-  return {static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-          static_cast<unsigned>(ymd.day()), static_cast<unsigned>(rest / 3600),
-          static_cast<unsigned>(rest / 60 % 60), static_cast<unsigned>(rest % 60)};
+  return {static_cast<int>(ymd.year()),       static_cast<unsigned>(ymd.month()),    static_cast<unsigned>(ymd.day()),
+          static_cast<unsigned>(rest / 3600), static_cast<unsigned>(rest / 60 % 60), static_cast<unsigned>(rest % 60)};
 }
 
 std::optional<std::int64_t> from_civil(civil const& c) {
@@ -76,13 +75,27 @@ void append_json_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(hex[c >> 4]);

@@ -101,7 +101,9 @@ std::string braced(guid const& g) {
   return s;
 }
 
-api_error bad_skiptoken() { return errors::bad_request("The $skiptoken is not valid for this request."); }
+api_error bad_skiptoken() {
+  return errors::bad_request("The $skiptoken is not valid for this request.");
+}
 
 }  // namespace
 

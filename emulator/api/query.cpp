@@ -22,15 +22,24 @@ result<query_options> parse_query_options(std::string_view raw_query) {
   for (auto& [name, value] : *pairs) {
     if (name.empty() || name.front() != '$') continue;
     std::optional<std::string>* slot = nullptr;
-    if (name == "$select") slot = &q.select;
-    else if (name == "$filter") slot = &q.filter;
-    else if (name == "$orderby") slot = &q.orderby;
-    else if (name == "$expand") slot = &q.expand;
-    else if (name == "$top") slot = &q.top;
-    else if (name == "$skiptoken") slot = &q.skiptoken;
-    else if (name == "$deltatoken") slot = &q.deltatoken;
-    else if (name == "$count") slot = &q.count;
-    else return errors::bad_request("The query parameter '" + name + "' is not supported.");
+    if (name == "$select")
+      slot = &q.select;
+    else if (name == "$filter")
+      slot = &q.filter;
+    else if (name == "$orderby")
+      slot = &q.orderby;
+    else if (name == "$expand")
+      slot = &q.expand;
+    else if (name == "$top")
+      slot = &q.top;
+    else if (name == "$skiptoken")
+      slot = &q.skiptoken;
+    else if (name == "$deltatoken")
+      slot = &q.deltatoken;
+    else if (name == "$count")
+      slot = &q.count;
+    else
+      return errors::bad_request("The query parameter '" + name + "' is not supported.");
     if (*slot)
       return errors::bad_request("Query option '" + name +
                                  "' was specified more than once, but it must be specified at most once.");
@@ -56,12 +65,18 @@ result<selection> parse_select(table_schema const& t, std::optional<std::string>
     auto const comma = rest.find(',');
     std::string_view const name = trim(rest.substr(0, comma));
     selected_item item;
-    if (auto const c = t.column_by_wire_name(name)) item = {selected_kind::column, *c};
-    else if (name == t.primary_id) item = {selected_kind::primary_id};
-    else if (name == "versionnumber") item = {selected_kind::versionnumber};
-    else if (name == "createdon") item = {selected_kind::createdon};
-    else if (name == "modifiedon") item = {selected_kind::modifiedon};
-    else return errors::unknown_property(name, t.logical_name);
+    if (auto const c = t.column_by_wire_name(name))
+      item = {selected_kind::column, *c};
+    else if (name == t.primary_id)
+      item = {selected_kind::primary_id};
+    else if (name == "versionnumber")
+      item = {selected_kind::versionnumber};
+    else if (name == "createdon")
+      item = {selected_kind::createdon};
+    else if (name == "modifiedon")
+      item = {selected_kind::modifiedon};
+    else
+      return errors::unknown_property(name, t.logical_name);
     if (std::find(seen.begin(), seen.end(), name) == seen.end()) {
       seen.push_back(name);
       s.items.push_back(item);

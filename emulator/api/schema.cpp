@@ -1,8 +1,7 @@
 #include "schema.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <initializer_list>
 #include <set>
 #include <stdexcept>
@@ -37,8 +36,7 @@ constexpr std::string_view sample_book_schema = R"({
   throw std::runtime_error("schema: " + where + ": " + what);
 }
 
-void only_members(json::object const& o, std::string const& where,
-                  std::initializer_list<std::string_view> allowed) {
+void only_members(json::object const& o, std::string const& where, std::initializer_list<std::string_view> allowed) {
   for (auto const& m : o) {
     if (std::find(allowed.begin(), allowed.end(), m.key()) == allowed.end())
       fail(where, "unknown member '" + std::string(m.key()) + "'");
@@ -67,8 +65,8 @@ bool flag(json::object const& o, std::string_view key, std::string const& where,
   return v->get_bool();
 }
 
-std::int64_t integer(json::object const& o, std::string_view key, std::string const& where,
-                     std::int64_t fallback, std::int64_t min, std::int64_t max) {
+std::int64_t integer(json::object const& o, std::string_view key, std::string const& where, std::int64_t fallback,
+                     std::int64_t min, std::int64_t max) {
   auto const* v = o.if_contains(key);
   if (!v) return fallback;
   if (!v->is_int64() && !v->is_uint64()) fail(where, "'" + std::string(key) + "' must be an integer");
@@ -84,8 +82,8 @@ bool is_identifier(std::string_view s, bool allow_upper) {
   if (s.empty()) return false;
   for (std::size_t i = 0; i < s.size(); ++i) {
     char const c = s[i];
-    bool const ok = (c >= 'a' && c <= 'z') || c == '_' || (allow_upper && c >= 'A' && c <= 'Z') ||
-                    (i > 0 && c >= '0' && c <= '9');
+    bool const ok =
+        (c >= 'a' && c <= 'z') || c == '_' || (allow_upper && c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
     if (!ok) return false;
   }
   return true;
@@ -121,8 +119,9 @@ column parse_column(json::value const& v, std::string const& where) {
 
 table_schema parse_table(json::value const& v, std::string const& where) {
   auto const& o = as_object(v, where);
-  only_members(o, where, {"entity_set", "logical_name", "primary_id", "primary_name", "change_tracking", "columns",
-                          "alternate_keys"});
+  only_members(
+      o, where,
+      {"entity_set", "logical_name", "primary_id", "primary_name", "change_tracking", "columns", "alternate_keys"});
   table_schema t;
   t.entity_set = text(o, "entity_set", where, true);
   if (!is_identifier(t.entity_set, true)) fail(where, "entity_set '" + t.entity_set + "' must be an identifier");
@@ -131,7 +130,8 @@ table_schema parse_table(json::value const& v, std::string const& where) {
     fail(where, "logical_name '" + t.logical_name + "' must be a lower-case identifier");
   t.primary_id = text(o, "primary_id", where, false);
   if (t.primary_id.empty()) t.primary_id = t.logical_name + "id";
-  if (!is_identifier(t.primary_id, false)) fail(where, "primary_id '" + t.primary_id + "' must be a lower-case identifier");
+  if (!is_identifier(t.primary_id, false))
+    fail(where, "primary_id '" + t.primary_id + "' must be a lower-case identifier");
   t.primary_name = text(o, "primary_name", where, false);
   t.change_tracking = flag(o, "change_tracking", where, true);
 
@@ -210,8 +210,7 @@ schema parse_schema(std::string_view text_in) {
   auto const& o = as_object(root, "root");
   only_members(o, "root", {"tables"});
   auto const* tables = o.if_contains("tables");
-  if (!tables || !tables->is_array() || tables->get_array().empty())
-    fail("root", "'tables' must be a non-empty array");
+  if (!tables || !tables->is_array() || tables->get_array().empty()) fail("root", "'tables' must be a non-empty array");
   schema s;
   std::set<std::string> sets{"organizations", "EntityDefinitions", "WhoAmI"};
   std::set<std::string> logical;
@@ -226,6 +225,8 @@ schema parse_schema(std::string_view text_in) {
   return s;
 }
 
-std::string_view default_schema_json() { return sample_book_schema; }
+std::string_view default_schema_json() {
+  return sample_book_schema;
+}
 
 }  // namespace emulator

@@ -1,8 +1,7 @@
 #include "service_endpoints.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <functional>
 #include <string_view>
 
@@ -108,15 +107,22 @@ result<bool> matches_filter(table_schema const& t, std::string_view filter) {
   for (auto term : split(filter, " and ")) {
     auto const parts = split(term, " eq ");
     if (parts.size() != 2)
-      return errors::not_implemented("The emulator's EntityDefinitions $filter supports only '<Property> eq <value>' terms.");
+      return errors::not_implemented(
+          "The emulator's EntityDefinitions $filter supports only '<Property> eq <value>' terms.");
     std::string_view const name = parts[0];
     std::string_view const literal = parts[1];
     std::string actual;
-    if (name == "ChangeTrackingEnabled") actual = t.change_tracking ? "true" : "false";
-    else if (name == "LogicalName") actual = "'" + t.logical_name + "'";
-    else if (name == "SchemaName") actual = "'" + t.logical_name + "'";
-    else if (name == "EntitySetName" || name == "LogicalCollectionName") actual = "'" + t.entity_set + "'";
-    else return errors::not_implemented("The emulator's EntityDefinitions $filter does not support '" + std::string(name) + "'.");
+    if (name == "ChangeTrackingEnabled")
+      actual = t.change_tracking ? "true" : "false";
+    else if (name == "LogicalName")
+      actual = "'" + t.logical_name + "'";
+    else if (name == "SchemaName")
+      actual = "'" + t.logical_name + "'";
+    else if (name == "EntitySetName" || name == "LogicalCollectionName")
+      actual = "'" + t.entity_set + "'";
+    else
+      return errors::not_implemented("The emulator's EntityDefinitions $filter does not support '" + std::string(name) +
+                                     "'.");
     if (actual != literal) return false;
   }
   return true;
@@ -140,13 +146,17 @@ http_response handle_organizations(request_context& ctx, resource_segment const&
       // Setting ExpireChangeTrackingInDays is how an administrator changes the retention.
       boost::system::error_code ec;
       json::value const body = json::parse(ctx.request.body, ec);
-      if (ec || !body.is_object()) return error_response(errors::bad_request("The request body must be a JSON object."));
+      if (ec || !body.is_object())
+        return error_response(errors::bad_request("The request body must be a JSON object."));
       for (auto const& m : body.get_object()) {
         if (m.key().find('@') != std::string_view::npos) continue;
         if (m.key() != "expirechangetrackingindays")
-          return error_response(errors::bad_request("The emulator only lets 'expirechangetrackingindays' of the organization be changed."));
+          return error_response(errors::bad_request(
+              "The emulator only lets 'expirechangetrackingindays' of the organization be changed."));
         if (!m.value().is_int64() || m.value().get_int64() < 0 || m.value().get_int64() > 365)
-          return error_response(errors::validation("A validation error occurred. The value of 'expirechangetrackingindays' must be an integer between 0 and 365."));
+          return error_response(
+              errors::validation("A validation error occurred. The value of 'expirechangetrackingindays' must be an "
+                                 "integer between 0 and 365."));
         ctx.db.set_retention_days(static_cast<int>(m.value().get_int64()));
         org.version = ctx.db.next_version();
       }

@@ -63,7 +63,7 @@ class table {
   // replace requires a present id.
   void replace(guid id, std::vector<std::string> const& values, std::int64_t version, std::int64_t now);
   bool erase(guid id, std::int64_t version, std::int64_t now);  // leaves a tombstone
-  void clear();                                                  // rows and tombstones
+  void clear();                                                 // rows and tombstones
   // Drops tombstones deleted before `cutoff`; returns the highest dropped version (0: none).
   std::int64_t purge_tombstones(std::int64_t cutoff);
 
@@ -80,7 +80,7 @@ class table {
   version_map by_version_;
   tombstone_map tombstones_;
   std::unordered_map<guid, std::int64_t, guid_hash> tombstone_version_;  // id -> tombstone version
-  std::vector<std::unordered_map<std::string, guid>> key_index_;          // one per alternate key
+  std::vector<std::unordered_map<std::string, guid>> key_index_;         // one per alternate key
   std::int64_t sequence_ = 0;
 };
 

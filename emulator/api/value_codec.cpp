@@ -1,7 +1,6 @@
 #include "value_codec.hpp"
 
 #include <boost/json.hpp>
-
 #include <charconv>
 #include <cmath>
 
@@ -16,12 +15,18 @@ namespace json = boost::json;
 
 std::string_view edm_type(column const& c) {
   switch (c.type) {
-    case column_type::string: return "Edm.String";
-    case column_type::integer: return "Edm.Int32";
-    case column_type::decimal: return "Edm.Decimal";
-    case column_type::boolean: return "Edm.Boolean";
-    case column_type::datetime: return "Edm.DateTimeOffset";
-    case column_type::lookup: return "Edm.Guid";
+    case column_type::string:
+      return "Edm.String";
+    case column_type::integer:
+      return "Edm.Int32";
+    case column_type::decimal:
+      return "Edm.Decimal";
+    case column_type::boolean:
+      return "Edm.Boolean";
+    case column_type::datetime:
+      return "Edm.DateTimeOffset";
+    case column_type::lookup:
+      return "Edm.Guid";
   }
   return "Edm.String";
 }
@@ -31,7 +36,9 @@ api_error wrong_type(column const& c, std::string_view literal) {
                              std::string(edm_type(c)) + "'.");
 }
 
-api_error wrong_type(column const& c, json::value const& v) { return wrong_type(c, json::serialize(v)); }
+api_error wrong_type(column const& c, json::value const& v) {
+  return wrong_type(c, json::serialize(v));
+}
 
 result<std::string> encode_string(table_schema const& t, column const& c, std::string_view s, codec_options const& o) {
   if (s.empty() && o.empty_string_as_null) return std::string(null_cell);
@@ -47,8 +54,9 @@ result<std::string> encode_string(table_schema const& t, column const& c, std::s
 result<std::string> encode_integer(table_schema const& t, column const& c, std::int64_t n) {
   if (n < c.min_value || n > c.max_value)
     return errors::validation("A validation error occurred. The value " + std::to_string(n) + " of '" + c.name +
-                              "' on record of type '" + t.logical_name + "' is outside the valid range. Accepted Values: " +
-                              std::to_string(c.min_value) + " to " + std::to_string(c.max_value));
+                              "' on record of type '" + t.logical_name +
+                              "' is outside the valid range. Accepted Values: " + std::to_string(c.min_value) + " to " +
+                              std::to_string(c.max_value));
   return std::to_string(n);
 }
 
@@ -162,7 +170,8 @@ result<std::string> encode_key_literal(table_schema const& t, column const& c, s
       if (!id) return wrong_type(c, literal);
       return quoted_guid(*id);
     }
-    default: return wrong_type(c, literal);
+    default:
+      return wrong_type(c, literal);
   }
 }
 

@@ -4,7 +4,6 @@
 // lookup is a plain string comparison.
 
 #include <boost/json/fwd.hpp>
-
 #include <string>
 #include <string_view>
 

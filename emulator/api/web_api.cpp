@@ -24,7 +24,8 @@ struct web_api::impl {
       : opts(std::move(o)),
         db(parse_schema(opts.schema_json.empty() ? default_schema_json() : std::string_view(opts.schema_json)),
            opts.change_retention_days),
-        rng(opts.guid_seed != 0 ? opts.guid_seed : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {
+        rng(opts.guid_seed != 0 ? opts.guid_seed
+                                : (std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {
     rules.codec.empty_string_as_null = opts.empty_string_as_null;
     rules.enforce_required = opts.enforce_required;
   }
@@ -122,7 +123,9 @@ http_response web_api::handle(http_request const& r) {
   }
 }
 
-void web_api::reset() { impl_->db.reset(); }
+void web_api::reset() {
+  impl_->db.reset();
+}
 
 void web_api::seed_sample() {
   seed_sample_books(impl_->db, impl_->find("sample_books"), impl_->rules, impl_->rng);
@@ -134,13 +137,18 @@ void web_api::seed(std::string const& entity_set, std::int64_t count, std::uint6
 
 web_api::mutation_counts web_api::mutate(std::string const& entity_set, double fraction, std::uint64_t seed,
                                          double create_share, double update_share, double delete_share) {
-  auto const m = mutate_rows(impl_->db, impl_->find(entity_set), fraction, seed, create_share, update_share, delete_share);
+  auto const m =
+      mutate_rows(impl_->db, impl_->find(entity_set), fraction, seed, create_share, update_share, delete_share);
   return {m.created, m.updated, m.deleted};
 }
 
-void web_api::expire_tokens() { impl_->db.expire_tokens(); }
+void web_api::expire_tokens() {
+  impl_->db.expire_tokens();
+}
 
-void web_api::advance_clock(std::chrono::seconds s) { impl_->db.advance_clock(s); }
+void web_api::advance_clock(std::chrono::seconds s) {
+  impl_->db.advance_clock(s);
+}
 
 std::string web_api::dump(std::string const& entity_set) const {
   table const& t = impl_->find(entity_set);
@@ -172,9 +180,13 @@ std::string web_api::dump(std::string const& entity_set) const {
   return out;
 }
 
-int web_api::retention_days() const { return impl_->db.retention_days(); }
+int web_api::retention_days() const {
+  return impl_->db.retention_days();
+}
 
-void web_api::set_retention_days(int days) { impl_->db.set_retention_days(days); }
+void web_api::set_retention_days(int days) {
+  impl_->db.set_retention_days(days);
+}
 
 std::string web_api::create_row(std::string const& entity_set, std::string const& json_object) {
   auto const id = emulator::create_row(impl_->db, impl_->find(entity_set), {json_object, std::nullopt, {}},
@@ -209,7 +221,9 @@ std::int64_t web_api::tombstone_count(std::string const& entity_set) const {
   return static_cast<std::int64_t>(impl_->find(entity_set).tombstones().size());
 }
 
-std::int64_t web_api::current_version() const { return impl_->db.version(); }
+std::int64_t web_api::current_version() const {
+  return impl_->db.version();
+}
 
 std::vector<std::string> web_api::entity_sets() const {
   std::vector<std::string> sets;
@@ -217,6 +231,8 @@ std::vector<std::string> web_api::entity_sets() const {
   return sets;
 }
 
-std::chrono::system_clock::time_point web_api::now() const { return impl_->db.now_point(); }
+std::chrono::system_clock::time_point web_api::now() const {
+  return impl_->db.now_point();
+}
 
 }  // namespace emulator

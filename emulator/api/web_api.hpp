@@ -34,11 +34,11 @@ struct http_response {
 struct options {
   std::string schema_json;  // contents of a schema file; empty = the built-in sample_book schema
   int change_retention_days = 7;
-  int max_page_size = 5000;           // default and maximum odata.maxpagesize
-  int expired_token_status = 400;     // HTTP status of the 0x80044352 (expired token) error
-  bool enforce_required = true;       // reject creates/updates that leave a required column null
-  bool empty_string_as_null = true;   // Dataverse stores "" in a text column as null
-  std::uint64_t guid_seed = 0;        // seeds generated row ids; 0 = from std::random_device
+  int max_page_size = 5000;          // default and maximum odata.maxpagesize
+  int expired_token_status = 400;    // HTTP status of the 0x80044352 (expired token) error
+  bool enforce_required = true;      // reject creates/updates that leave a required column null
+  bool empty_string_as_null = true;  // Dataverse stores "" in a text column as null
+  std::uint64_t guid_seed = 0;       // seeds generated row ids; 0 = from std::random_device
 };
 
 class web_api {
@@ -57,7 +57,7 @@ class web_api {
 
   // Control operations (exposed by the server as JSON endpoints under /_emulator/). Those taking
   // an entity set throw std::invalid_argument for an unknown set or an out-of-range argument.
-  void reset();  // empties every table (schema kept); versions keep increasing; expires all tokens
+  void reset();        // empties every table (schema kept); versions keep increasing; expires all tokens
   void seed_sample();  // the 10 sample books: Demo Book 0-9, BookCode0-9, Author0-9 (skips existing)
   // Adds `count` generated rows (deterministic for a given seed and table content).
   void seed(std::string const& entity_set, std::int64_t count, std::uint64_t seed);
@@ -66,8 +66,8 @@ class web_api {
   };
   // Touches round(fraction * rows) rows, split between creates, updates and deletes by the shares
   // (normalized; they need not sum to 1). Updated and deleted rows are distinct existing rows.
-  mutation_counts mutate(std::string const& entity_set, double fraction, std::uint64_t seed,
-                         double create_share, double update_share, double delete_share);
+  mutation_counts mutate(std::string const& entity_set, double fraction, std::uint64_t seed, double create_share,
+                         double update_share, double delete_share);
   void expire_tokens();                        // every token issued so far is expired from now on
   void advance_clock(std::chrono::seconds s);  // moves the emulator clock; purges old tombstones
   // JSON array of every row, ordered by id: {"id","version",<every column by its wire name>,

@@ -41,7 +41,8 @@ TEST(address_segment, rejects_broken_predicates) {
 }
 
 TEST(address_resolve, maps_ids_and_alternate_keys) {
-  auto const by_id = resolve_address(books(), parse_segment("x(sample_bookid=49B0BE2E-D01C-ED11-B83E-000D3A572421)")->parts);
+  auto const by_id =
+      resolve_address(books(), parse_segment("x(sample_bookid=49B0BE2E-D01C-ED11-B83E-000D3A572421)")->parts);
   ASSERT_TRUE(by_id);
   EXPECT_EQ(by_id->id->str(), "49b0be2e-d01c-ed11-b83e-000d3a572421");
 
@@ -57,10 +58,11 @@ TEST(address_resolve, a_non_key_column_is_the_documented_error) {
   auto const r = resolve_address(books(), parse_segment("x(sample_name='Demo Book 0')")->parts);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().status, 400);
-  EXPECT_EQ(r.error().message,
-            "The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.sample_book'. Ensure that the "
-            "names and number of key properties match the declared or alternate key properties for the resource "
-            "'Microsoft.Dynamics.CRM.sample_book'.");
+  EXPECT_EQ(
+      r.error().message,
+      "The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.sample_book'. Ensure that the "
+      "names and number of key properties match the declared or alternate key properties for the resource "
+      "'Microsoft.Dynamics.CRM.sample_book'.");
   EXPECT_FALSE(resolve_address(books(), parse_segment("x(not-a-guid)")->parts));
   EXPECT_FALSE(resolve_address(books(), parse_segment("x(sample_bookcode=unquoted)")->parts));
 }

@@ -3,7 +3,6 @@
 // returns responses, and parses bodies with Boost.JSON.
 
 #include <boost/json.hpp>
-
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,7 +38,9 @@ struct api_client {
   }
 };
 
-inline boost::json::object json_of(http_response const& r) { return boost::json::parse(r.body).as_object(); }
+inline boost::json::object json_of(http_response const& r) {
+  return boost::json::parse(r.body).as_object();
+}
 
 inline std::string header(http_response const& r, std::string const& name) {
   for (auto const& [k, v] : r.headers)
@@ -52,7 +53,9 @@ inline std::string text(boost::json::object const& o, char const* key) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-inline std::string error_code(http_response const& r) { return text(json_of(r).at("error").as_object(), "code"); }
+inline std::string error_code(http_response const& r) {
+  return text(json_of(r).at("error").as_object(), "code");
+}
 inline std::string error_message(http_response const& r) {
   return text(json_of(r).at("error").as_object(), "message");
 }

@@ -34,8 +34,10 @@ collected read_all(api_client& c, http_response first, header_list const& header
     if (page.status != 200) return out;
     auto const body = json_of(page);
     for (auto const& v : body.at("value").as_array()) {
-      if (is_deleted_entry(v.as_object())) out.deleted_ids.push_back(text(v.as_object(), "id"));
-      else out.records.push_back(v.as_object());
+      if (is_deleted_entry(v.as_object()))
+        out.deleted_ids.push_back(text(v.as_object(), "id"));
+      else
+        out.records.push_back(v.as_object());
     }
     out.pages.push_back(page);
     std::string const next = text(body, "@odata.nextLink");
@@ -80,7 +82,11 @@ TEST(collection_reads_paging, page_size_3_over_10_rows_gives_4_pages) {
   EXPECT_EQ(ids.size(), 10u);
   EXPECT_FALSE(all.delta_link.empty());
   std::string const next = text(json_of(all.pages[0]), "@odata.nextLink");
-  EXPECT_EQ(next.find(std::string(origin) + "/api/data/v9.2/sample_books?$select=sample_name&$skiptoken=%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22"), 0u) << next;
+  EXPECT_EQ(next.find(std::string(origin) +
+                      "/api/data/v9.2/"
+                      "sample_books?$select=sample_name&$skiptoken=%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22"),
+            0u)
+      << next;
   EXPECT_NE(next.find("istracking=%22True%22%20/%3E"), std::string::npos) << next;
 }
 
@@ -186,7 +192,10 @@ TEST(collection_reads_tracking, a_delta_is_paged_and_later_changes_wait_for_the_
   for (auto const& v : dump) ids.push_back(text(v.as_object(), "id"));
   // Five updates (versions ascending in this order) and two deletes.
   for (int i = 0; i < 5; ++i)
-    ASSERT_EQ(c.send("PATCH", books + "(" + ids[static_cast<std::size_t>(i)] + ")", R"({"sample_name":"u)" + std::to_string(i) + "\"}").status, 204);
+    ASSERT_EQ(c.send("PATCH", books + "(" + ids[static_cast<std::size_t>(i)] + ")",
+                     R"({"sample_name":"u)" + std::to_string(i) + "\"}")
+                  .status,
+              204);
   ASSERT_EQ(c.send("DELETE", books + "(" + ids[8] + ")").status, 204);
   ASSERT_EQ(c.send("DELETE", books + "(" + ids[9] + ")").status, 204);
 
@@ -194,7 +203,8 @@ TEST(collection_reads_tracking, a_delta_is_paged_and_later_changes_wait_for_the_
   ASSERT_EQ(page1.status, 200);
   auto const body1 = json_of(page1);
   EXPECT_EQ(body1.at("value").as_array().size(), 2u);
-  EXPECT_EQ(text(body1, "@odata.context"), std::string(origin) + "/api/data/v9.2/$metadata#sample_books(sample_name)/$delta");
+  EXPECT_EQ(text(body1, "@odata.context"),
+            std::string(origin) + "/api/data/v9.2/$metadata#sample_books(sample_name)/$delta");
   // ids[3] has not been served yet; changing it now moves it past this delta's window.
   ASSERT_EQ(c.send("PATCH", books + "(" + ids[3] + ")", R"({"sample_name":"late"})").status, 204);
   auto const rest = read_all(c, c.follow(text(body1, "@odata.nextLink"), tracked(2)), tracked(2));
@@ -262,7 +272,8 @@ TEST(collection_reads_expiry, tombstones_purged_by_the_clock_expire_the_token) {
   auto const expired = c.follow(initial.delta_link);
   EXPECT_EQ(expired.status, 400);
   EXPECT_EQ(error_code(expired), "0x80044352");
-  EXPECT_EQ(error_message(expired), "Version stamp associated with the client has expired. Please perform a full sync.");
+  EXPECT_EQ(error_message(expired),
+            "Version stamp associated with the client has expired. Please perform a full sync.");
   // A full resync gets a token that works.
   auto const again = read_all(c, c.get(books + "?$select=sample_name", tracked(50)), tracked(50));
   EXPECT_EQ(again.records.size(), 9u);
@@ -304,7 +315,8 @@ TEST(collection_reads_expiry, a_next_link_of_an_expired_delta_is_refused) {
   auto api = ten_books();
   api_client c{api};
   auto const initial = read_all(c, c.get(books + "?$select=sample_name", tracked(50)), tracked(50));
-  for (int i = 0; i < 4; ++i) ASSERT_EQ(c.send("DELETE", books + "(sample_bookcode='BookCode" + std::to_string(i) + "')").status, 204);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_EQ(c.send("DELETE", books + "(sample_bookcode='BookCode" + std::to_string(i) + "')").status, 204);
   auto const page1 = json_of(c.follow(initial.delta_link, tracked(2)));
   api.expire_tokens();
   EXPECT_EQ(error_code(c.follow(text(page1, "@odata.nextLink"), tracked(2))), "0x80044352");
@@ -335,7 +347,8 @@ TEST(collection_reads_schema, other_column_types_and_tables) {
   std::string const owner = "70bf4d48-34cb-ed11-b596-0022481d68cd";
   auto const created = c.send("POST", "/api/data/v9.2/widgets",
                               R"({"name":"w","count":3,"price":20000,"active":true,"due":"2024-02-29T13:14:15+01:00",)"
-                              R"x("ownerid@odata.bind":"/owners()x" + owner + R"x()"})x",
+                              R"x("ownerid@odata.bind":"/owners()x" +
+                                  owner + R"x()"})x",
                               {{"Prefer", "return=representation"}});
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_NE(created.body.find(R"("price":20000.0000)"), std::string::npos) << created.body;
@@ -369,8 +382,7 @@ TEST(collection_reads_scale, a_million_rows_seed_page_and_delta) {
   api.seed("sample_books", 1000000, 7);
   auto const t1 = std::chrono::steady_clock::now();
   ASSERT_EQ(api.row_count("sample_books"), 1000000);
-  std::cout << "[ scale    ] seeded 1,000,000 rows in "
-            << std::chrono::duration<double>(t1 - t0).count() << " s\n";
+  std::cout << "[ scale    ] seeded 1,000,000 rows in " << std::chrono::duration<double>(t1 - t0).count() << " s\n";
 
   // Walk the initial tracked read without parsing every page: the links are at the edges.
   header_list const prefer = tracked(5000);
@@ -384,7 +396,8 @@ TEST(collection_reads_scale, a_million_rows_seed_page_and_delta) {
     ASSERT_EQ(page.status, 200);
     ++pages;
     bytes += page.body.size();
-    for (std::size_t at = page.body.find("\"@odata.etag\""); at != std::string::npos; at = page.body.find("\"@odata.etag\"", at + 1))
+    for (std::size_t at = page.body.find("\"@odata.etag\""); at != std::string::npos;
+         at = page.body.find("\"@odata.etag\"", at + 1))
       ++rows;
     auto const next_at = page.body.rfind("\"@odata.nextLink\":\"");
     if (next_at == std::string::npos) {

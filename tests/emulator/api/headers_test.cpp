@@ -19,8 +19,8 @@ TEST(headers_prefer, parses_a_comma_list) {
 }
 
 TEST(headers_prefer, merges_repeated_headers_case_insensitively) {
-  auto const p = parse_prefer(with({{"prefer", "ODATA.MAXPAGESIZE = 3"}, {"PREFER", "return=representation"},
-                                    {"Prefer", "odata.track-changes"}}));
+  auto const p = parse_prefer(with(
+      {{"prefer", "ODATA.MAXPAGESIZE = 3"}, {"PREFER", "return=representation"}, {"Prefer", "odata.track-changes"}}));
   EXPECT_TRUE(p.track_changes);
   EXPECT_EQ(p.max_page_size, 3);
   EXPECT_TRUE(p.return_representation);
@@ -28,7 +28,8 @@ TEST(headers_prefer, merges_repeated_headers_case_insensitively) {
 
 TEST(headers_prefer, keeps_quoted_commas_inside_one_preference) {
   auto const p = parse_prefer(
-      with({{"Prefer", R"(odata.include-annotations="OData.Community.Display.V1.FormattedValue,*", odata.maxpagesize="7")"}}));
+      with({{"Prefer",
+             R"(odata.include-annotations="OData.Community.Display.V1.FormattedValue,*", odata.maxpagesize="7")"}}));
   EXPECT_FALSE(p.track_changes);
   EXPECT_EQ(p.max_page_size, 7);
 }

@@ -17,7 +17,8 @@ TEST(json_text_time, formats_and_parses_iso_times) {
   EXPECT_EQ(parse_iso_time("2023-04-07T14:59:01.123-07:00"), 1680904741);
   EXPECT_EQ(parse_iso_time("2023-04-07"), 1680825600);
   EXPECT_EQ(iso_time(-1), "1969-12-31T23:59:59Z");
-  for (std::string_view bad : {"2023-02-29", "2023-04-07T25:00:00Z", "2023-04-07 21:59:01Z", "2023-04-07T21:59:01Q", ""})
+  for (std::string_view bad :
+       {"2023-02-29", "2023-04-07T25:00:00Z", "2023-04-07 21:59:01Z", "2023-04-07T21:59:01Q", ""})
     EXPECT_FALSE(parse_iso_time(bad)) << bad;
 }
 

@@ -13,7 +13,9 @@ table_schema const& books() {
   return s.tables.front();
 }
 
-std::string decoded(std::string const& encoded) { return *percent_decode(encoded, true); }
+std::string decoded(std::string const& encoded) {
+  return *percent_decode(encoded, true);
+}
 
 TEST(paging_deltatoken, uses_the_documented_encoding) {
   // 08/22/2017 08:10:44 UTC, the documented example token 919042!08/22/2017 08:10:44.
@@ -103,9 +105,10 @@ TEST(paging_skiptoken, rejects_tampered_or_foreign_cookies) {
     return s.replace(at, from.size(), to);
   };
   EXPECT_FALSE(decode_skiptoken(replaced("pagenumber=\"2\"", "pagenumber=\"3\""), books()));  // page mismatch
-  EXPECT_FALSE(decode_skiptoken(replaced("sample_bookid", "contactid"), books()));           // another table
+  EXPECT_FALSE(decode_skiptoken(replaced("sample_bookid", "contactid"), books()));            // another table
   EXPECT_FALSE(decode_skiptoken(replaced("istracking=\"True\"", "istracking=\"False\""), books()));
-  EXPECT_FALSE(decode_skiptoken(replaced("lastversion%3d%2220%22", "lastversion%3d%2299%22"), books()));  // past the window
+  EXPECT_FALSE(
+      decode_skiptoken(replaced("lastversion%3d%2220%22", "lastversion%3d%2299%22"), books()));  // past the window
   EXPECT_FALSE(decode_skiptoken(good + "x", books()));
   EXPECT_FALSE(decode_skiptoken("<cookie pagenumber=\"2\" istracking=\"True\" />", books()));
   EXPECT_FALSE(decode_skiptoken("", books()));

@@ -61,15 +61,19 @@ TEST(schema_parse, derives_the_primary_id_and_lookup_wire_names) {
 TEST(schema_parse, names_the_problem) {
   EXPECT_NE(failure("{").find("not valid JSON"), std::string::npos);
   EXPECT_NE(failure(R"({"tables":[]})").find("'tables'"), std::string::npos);
-  EXPECT_NE(failure(R"({"tables":[{"entity_set":"a","logical_name":"a","columns":[{"name":"x","type":"string","colour":1}]}]})")
-                .find("tables[0].columns[0]: unknown member 'colour'"),
-            std::string::npos);
+  EXPECT_NE(
+      failure(
+          R"({"tables":[{"entity_set":"a","logical_name":"a","columns":[{"name":"x","type":"string","colour":1}]}]})")
+          .find("tables[0].columns[0]: unknown member 'colour'"),
+      std::string::npos);
   EXPECT_NE(failure(R"({"tables":[{"entity_set":"a","logical_name":"a","columns":[{"name":"x","type":"lookup"}]}]})")
                 .find("'target' is missing"),
             std::string::npos);
-  EXPECT_NE(failure(R"({"tables":[{"entity_set":"a","logical_name":"a","columns":[{"name":"versionnumber","type":"integer"}]}]})")
-                .find("system column"),
-            std::string::npos);
+  EXPECT_NE(
+      failure(
+          R"({"tables":[{"entity_set":"a","logical_name":"a","columns":[{"name":"versionnumber","type":"integer"}]}]})")
+          .find("system column"),
+      std::string::npos);
   EXPECT_NE(failure(R"({"tables":[{"entity_set":"a","logical_name":"a","columns":[{"name":"x","type":"boolean"}],
                       "alternate_keys":[{"name":"k","attributes":["x"]}]}]})")
                 .find("boolean"),

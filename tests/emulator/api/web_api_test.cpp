@@ -48,8 +48,9 @@ TEST(web_api_sample, golden_change_tracking_scenario) {
   EXPECT_EQ(text(rows[0].as_object(), "sample_name").substr(0, 10), "Demo Book ");
   std::string const d1 = text(first, "@odata.deltaLink");
   EXPECT_TRUE(std::regex_match(
-      d1, std::regex(std::string(origin) + R"(/api/data/v9\.2/sample_books\?\$select=sample_bookcode,sample_name,)"
-                                           R"(sample_author&\$deltatoken=\d+%21\d\d%2f\d\d%2f\d{4}%20\d\d%3a\d\d%3a\d\d)")))
+      d1,
+      std::regex(std::string(origin) + R"(/api/data/v9\.2/sample_books\?\$select=sample_bookcode,sample_name,)"
+                                       R"(sample_author&\$deltatoken=\d+%21\d\d%2f\d\d%2f\d{4}%20\d\d%3a\d\d%3a\d\d)")))
       << d1;
 
   for (int i = 10; i < 20; ++i) {
@@ -62,8 +63,8 @@ TEST(web_api_sample, golden_change_tracking_scenario) {
     EXPECT_TRUE(std::regex_match(header(created, "OData-EntityId"),
                                  std::regex(std::string(origin) + R"(/api/data/v9\.2/sample_books\([0-9a-f-]{36}\))")));
   }
-  auto const updated = c.send("PATCH", books + "(sample_bookcode='BookCode0')",
-                              R"({"sample_name":"Demo Book 0 updated 10:42 AM"})");
+  auto const updated =
+      c.send("PATCH", books + "(sample_bookcode='BookCode0')", R"({"sample_name":"Demo Book 0 updated 10:42 AM"})");
   ASSERT_EQ(updated.status, 204) << updated.body;
   auto const deleted = c.send("DELETE", books + "(sample_bookcode='BookCode1')");
   ASSERT_EQ(deleted.status, 204) << deleted.body;
@@ -71,9 +72,9 @@ TEST(web_api_sample, golden_change_tracking_scenario) {
   auto const delta = c.follow(d1);
   ASSERT_EQ(delta.status, 200) << delta.body;
   auto const second = json_of(delta);
-  EXPECT_EQ(text(second, "@odata.context"),
-            std::string(origin) +
-                "/api/data/v9.2/$metadata#sample_books(sample_bookcode,sample_name,sample_author)/$delta");
+  EXPECT_EQ(
+      text(second, "@odata.context"),
+      std::string(origin) + "/api/data/v9.2/$metadata#sample_books(sample_bookcode,sample_name,sample_author)/$delta");
   auto const& changes = second.at("value").as_array();
   ASSERT_EQ(changes.size(), 12u) << delta.body;
   std::int64_t previous = 0;
@@ -184,7 +185,8 @@ TEST(web_api_tracking, rejects_filter_orderby_expand_top_with_the_documented_mes
     auto const r = c.get(books + "?$select=sample_name&" + option + "=" + value,
                          {{"Prefer", "odata.track-changes,odata.maxpagesize=10"}});
     EXPECT_EQ(r.status, 400) << option;
-    EXPECT_EQ(error_message(r), "The \"" + option + "\" query parameter isn't supported when Change Tracking is enabled.");
+    EXPECT_EQ(error_message(r),
+              "The \"" + option + "\" query parameter isn't supported when Change Tracking is enabled.");
   }
 }
 
@@ -193,8 +195,8 @@ TEST(web_api_tracking, prefer_as_repeated_headers_or_a_comma_list) {
   api_client c{api};
   api.seed_sample();
   auto const list = c.get(books + "?$select=sample_name", {{"Prefer", "odata.track-changes, odata.maxpagesize=4"}});
-  auto const repeated = c.get(books + "?$select=sample_name",
-                              {{"prefer", "odata.maxpagesize=4"}, {"Prefer", "odata.track-changes"}});
+  auto const repeated =
+      c.get(books + "?$select=sample_name", {{"prefer", "odata.maxpagesize=4"}, {"Prefer", "odata.track-changes"}});
   for (auto const* r : {&list, &repeated}) {
     ASSERT_EQ(r->status, 200);
     auto const body = json_of(*r);
@@ -218,10 +220,11 @@ TEST(web_api_tracking, malformed_delta_token_is_400) {
 TEST(web_api_tracking, malformed_or_foreign_skiptoken_is_400) {
   web_api api({});
   api_client c{api};
-  std::string const not_ours = "%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22%253ccookie%2520page%253d%25221%2522%253e"
-                               "%253ccontactid%2520last%253d%2522%257bD5026A4D-D01C-ED11-B83E-000D3A572421%257d%2522"
-                               "%2520first%253d%2522%257b49B0BE2E-D01C-ED11-B83E-000D3A572421%257d%2522%2520%252f%253e"
-                               "%253c%252fcookie%253e%22%20istracking=%22False%22%20/%3E";
+  std::string const not_ours =
+      "%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22%253ccookie%2520page%253d%25221%2522%253e"
+      "%253ccontactid%2520last%253d%2522%257bD5026A4D-D01C-ED11-B83E-000D3A572421%257d%2522"
+      "%2520first%253d%2522%257b49B0BE2E-D01C-ED11-B83E-000D3A572421%257d%2522%2520%252f%253e"
+      "%253c%252fcookie%253e%22%20istracking=%22False%22%20/%3E";
   for (std::string token : {std::string("abc"), std::string("%3Ccookie%20/%3E"), not_ours}) {
     auto const r = c.get(books + "?$select=sample_name&$skiptoken=" + token);
     EXPECT_EQ(r.status, 400) << token;
@@ -239,7 +242,8 @@ TEST(web_api_writes, post_with_return_representation_is_201_with_the_row) {
   auto const body = json_of(r);
   EXPECT_EQ(text(body, "sample_name"), "Repr");
   EXPECT_EQ(text(body, "sample_bookcode"), "R1");
-  EXPECT_EQ(header(r, "OData-EntityId"), std::string(origin) + "/api/data/v9.2/sample_books(" + text(body, "sample_bookid") + ")");
+  EXPECT_EQ(header(r, "OData-EntityId"),
+            std::string(origin) + "/api/data/v9.2/sample_books(" + text(body, "sample_bookid") + ")");
   EXPECT_EQ(etag_version(body), api.current_version());
 }
 
@@ -290,8 +294,11 @@ TEST(web_api_writes, if_match_with_a_stale_etag_is_412) {
   api.seed_sample();
   auto const row = json_of(c.get(books + "(sample_bookcode='BookCode2')?$select=sample_name"));
   std::string const etag = text(row, "@odata.etag");
-  ASSERT_EQ(c.send("PATCH", books + "(sample_bookcode='BookCode2')", R"({"sample_name":"a"})", {{"If-Match", etag}}).status, 204);
-  auto const stale = c.send("PATCH", books + "(sample_bookcode='BookCode2')", R"({"sample_name":"b"})", {{"If-Match", etag}});
+  ASSERT_EQ(
+      c.send("PATCH", books + "(sample_bookcode='BookCode2')", R"({"sample_name":"a"})", {{"If-Match", etag}}).status,
+      204);
+  auto const stale =
+      c.send("PATCH", books + "(sample_bookcode='BookCode2')", R"({"sample_name":"b"})", {{"If-Match", etag}});
   EXPECT_EQ(stale.status, 412);
   EXPECT_EQ(error_code(stale), "0x80060882");
 }
@@ -351,8 +358,9 @@ TEST(web_api_writes, invalid_bodies_are_400) {
   EXPECT_EQ(c.send("POST", books, "[]").status, 400);
   auto const unknown = c.send("POST", books, R"({"sample_name":"x","sample_colour":"red"})");
   EXPECT_EQ(unknown.status, 400);
-  EXPECT_EQ(error_message(unknown), "The property 'sample_colour' does not exist on type 'Microsoft.Dynamics.CRM.sample_book'. "
-                                    "Make sure to only use property names that are defined by the type.");
+  EXPECT_EQ(error_message(unknown),
+            "The property 'sample_colour' does not exist on type 'Microsoft.Dynamics.CRM.sample_book'. "
+            "Make sure to only use property names that are defined by the type.");
   EXPECT_EQ(c.send("POST", books, R"({"sample_name":42})").status, 400);
   auto const too_long = c.send("POST", books, R"({"sample_name":")" + std::string(101, 'a') + "\"}");
   EXPECT_EQ(too_long.status, 400);
@@ -387,7 +395,8 @@ TEST(web_api_writes, get_single_row_by_id_and_key) {
   auto const by_key = c.get(books + "(sample_bookcode='BookCode5')?$select=sample_name");
   ASSERT_EQ(by_key.status, 200);
   auto const row = json_of(by_key);
-  EXPECT_EQ(text(row, "@odata.context"), std::string(origin) + "/api/data/v9.2/$metadata#sample_books(sample_name)/$entity");
+  EXPECT_EQ(text(row, "@odata.context"),
+            std::string(origin) + "/api/data/v9.2/$metadata#sample_books(sample_name)/$entity");
   EXPECT_EQ(text(row, "sample_name"), "Demo Book 5");
   EXPECT_FALSE(row.contains("sample_author"));
   auto const by_id = json_of(c.get(books + "(" + text(row, "sample_bookid") + ")"));
@@ -412,7 +421,8 @@ TEST(web_api_organization, reports_the_change_retention) {
   EXPECT_EQ(c.get("/api/data/v9.2/organizations?$select=nosuch").status, 400);
 
   std::string const id = text(value[0].as_object(), "organizationid");
-  ASSERT_EQ(c.send("PATCH", "/api/data/v9.2/organizations(" + id + ")", R"({"expirechangetrackingindays":3})").status, 204);
+  ASSERT_EQ(c.send("PATCH", "/api/data/v9.2/organizations(" + id + ")", R"({"expirechangetrackingindays":3})").status,
+            204);
   EXPECT_EQ(api.retention_days(), 3);
 }
 
@@ -422,7 +432,9 @@ TEST(web_api_organization, whoami_and_entity_definitions) {
   auto const who = c.get("/api/data/v9.2/WhoAmI");
   ASSERT_EQ(who.status, 200);
   EXPECT_FALSE(text(json_of(who), "UserId").empty());
-  auto const defs = c.get("/api/data/v9.2/EntityDefinitions?$select=LogicalName,ChangeTrackingEnabled&$filter=ChangeTrackingEnabled%20eq%20true");
+  auto const defs = c.get(
+      "/api/data/v9.2/"
+      "EntityDefinitions?$select=LogicalName,ChangeTrackingEnabled&$filter=ChangeTrackingEnabled%20eq%20true");
   ASSERT_EQ(defs.status, 200) << defs.body;
   auto const body = json_of(defs);
   auto const& value = body.at("value").as_array();
@@ -463,7 +475,8 @@ TEST(web_api_control, row_helpers_write_like_the_web_api) {
   web_api api({});
   std::string const id = api.create_row("sample_books", R"({"sample_name":"helper","sample_bookcode":"H1"})");
   EXPECT_TRUE(api.update_row("sample_books", id, R"({"sample_author":"someone"})"));
-  EXPECT_THROW(api.create_row("sample_books", R"({"sample_name":"dup","sample_bookcode":"H1"})"), std::invalid_argument);
+  EXPECT_THROW(api.create_row("sample_books", R"({"sample_name":"dup","sample_bookcode":"H1"})"),
+               std::invalid_argument);
   EXPECT_TRUE(api.delete_row("sample_books", id));
   EXPECT_FALSE(api.delete_row("sample_books", id));
   EXPECT_FALSE(api.update_row("sample_books", id, R"({"sample_author":"x"})"));
@@ -473,7 +486,8 @@ TEST(web_api_control, reset_empties_tables_keeps_versions_and_expires_tokens) {
   web_api api({});
   api_client c{api};
   api.seed_sample();
-  auto const link = text(json_of(c.get(books + "?$select=sample_name", {{"Prefer", "odata.track-changes"}})), "@odata.deltaLink");
+  auto const link =
+      text(json_of(c.get(books + "?$select=sample_name", {{"Prefer", "odata.track-changes"}})), "@odata.deltaLink");
   auto const v = api.current_version();
   api.reset();
   EXPECT_EQ(api.row_count("sample_books"), 0);
