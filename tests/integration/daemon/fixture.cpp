@@ -85,7 +85,8 @@ void daemon_test::faults(std::string const& json) {
 std::uint64_t daemon_test::requests(std::string const& path_suffix, int status) {
   auto r = emulator_->control_get("stats");
   std::uint64_t n = 0;
-  for (auto const& item : boost::json::parse(r.body).at("requests").as_array()) {
+  auto const stats = boost::json::parse(r.body);
+  for (auto const& item : stats.at("requests").as_array()) {
     auto const& o = item.as_object();
     std::string_view path = o.at("path").as_string();
     if (!path.ends_with(path_suffix)) continue;
