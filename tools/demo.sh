@@ -51,6 +51,8 @@ echo "== 5. The mirror now"
 sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
   "SELECT sample_bookcode, sample_name, sample_author FROM sample_book ORDER BY length(sample_bookcode), sample_bookcode;"
 "$dvsync" status --config "$demo/dvsync.json"
+kill "$emulator_pid" && wait "$emulator_pid" 2>/dev/null || true
+trap - EXIT
 echo
 echo "The emulator is stopped; the mirror stays. Inspect it with:"
 echo "  sqlite3 'file:demo/mirror.db?mode=ro' 'SELECT * FROM sample_book;'"
