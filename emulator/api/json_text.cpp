@@ -128,12 +128,6 @@ void append_iso_time(std::string& out, std::int64_t unix_seconds) {
   out.push_back('Z');
 }
 
-std::string iso_time(std::int64_t unix_seconds) {
-  std::string s;
-  append_iso_time(s, unix_seconds);
-  return s;
-}
-
 std::optional<std::int64_t> parse_iso_time(std::string_view s) {
   std::size_t pos = 0;
   auto const y = digits(s, pos, 4);

@@ -14,7 +14,6 @@ void append_int(std::string& out, std::int64_t v);
 
 // Unix seconds <-> "2023-04-07T21:59:01Z", the Web API form of a date and time (UTC, seconds).
 void append_iso_time(std::string& out, std::int64_t unix_seconds);
-std::string iso_time(std::int64_t unix_seconds);
 // Accepts YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]] with Z or +HH:MM/-HH:MM (or no zone = UTC).
 std::optional<std::int64_t> parse_iso_time(std::string_view s);
 

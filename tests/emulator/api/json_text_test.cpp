@@ -5,6 +5,12 @@
 namespace emulator {
 namespace {
 
+std::string iso_time(std::int64_t unix_seconds) {
+  std::string s;
+  append_iso_time(s, unix_seconds);
+  return s;
+}
+
 TEST(json_text_string, escapes_what_json_requires) {
   std::string out;
   append_json_string(out, "a\"b\\c\n\x01 é");
