@@ -68,8 +68,9 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
         core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
         if (auto r = restart_as({cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false}); !r)
           co_return r.error();
-      } else if (!fell_back && p.resuming && first_fetch && !core::is_transient(e.code) && e.code != core::errc::cancelled) {
-        // The saved nextLink was refused (its paging state is gone): restart the cycle.
+      } else if (!fell_back && p.resuming && first_fetch && e.code == core::errc::http_status) {
+        // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
+        // failures are not a refusal: they keep the staged pages for the next attempt.
         core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
         auto state_now = db_.load_state(spec.table);
         if (!state_now) co_return state_now.error();
