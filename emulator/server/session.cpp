@@ -119,6 +119,24 @@ std::optional<std::pair<http::status, std::string>> refusal_for(boost::system::e
   return std::pair{http::status::bad_request, "malformed request: " + ec.message() + "\n"};
 }
 
+// Reads the header, answers `Expect: 100-continue` (curl sends it for bodies over 1 KiB and
+// otherwise waits a second), then reads the body.
+template <class Stream>
+asio::awaitable<boost::system::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
+                                                       http::request_parser<http::string_body>& parser) {
+  auto [header_ec, header_n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  if (header_ec) co_return header_ec;
+  beast::get_lowest_layer(stream).expires_after(io_timeout);
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> go_on{http::status::continue_, 11};
+    auto [continue_ec, continue_n] = co_await http::async_write(stream, go_on, use_tuple);
+    if (continue_ec) co_return continue_ec;
+  }
+  if (parser.is_done()) co_return boost::system::error_code{};
+  auto [body_ec, body_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  co_return body_ec;
+}
+
 template <class Stream>
 asio::awaitable<void> serve_requests(Stream& stream, session_context& ctx, std::string scheme) {
   auto& lowest = beast::get_lowest_layer(stream);
@@ -131,7 +149,7 @@ asio::awaitable<void> serve_requests(Stream& stream, session_context& ctx, std::
     parser.body_limit(body_limit);
     parser.header_limit(header_limit);
     lowest.expires_after(idle_timeout);
-    auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    auto read_ec = co_await read_request(stream, buffer, parser);
     if (auto refusal = refusal_for(read_ec)) {
       co_await refuse(stream, refusal->first, std::move(refusal->second));
       co_return;

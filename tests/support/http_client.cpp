@@ -68,12 +68,17 @@ asio::awaitable<void> exchange(Stream& stream, call c, http_reply& out) {
     co_return;
   }
   beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  if (c.method == "HEAD") parser.skip(true);
-  auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
-  take_response(parser, out);
-  if (read_ec) out.error = "read: " + read_ec.message();
+  // Interim 1xx responses (100 Continue) come before the real one.
+  for (;;) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (c.method == "HEAD") parser.skip(true);
+    auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    if (!read_ec && parser.get().result_int() < 200) continue;
+    take_response(parser, out);
+    if (read_ec) out.error = "read: " + read_ec.message();
+    co_return;
+  }
 }
 
 asio::awaitable<void> call_plain(call c, http_reply& out) {

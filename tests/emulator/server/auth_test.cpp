@@ -140,8 +140,8 @@ TEST(auth, unauthorized_is_401_with_a_bearer_challenge_and_no_body) {
   EXPECT_TRUE(challenge->starts_with("Bearer "));
   EXPECT_NE(challenge->find("invalid_token"), std::string_view::npos);
   EXPECT_NE(challenge->find(std::string("resource_id=") + origin + "/"), std::string_view::npos);
-  auto missing = header_value(token_issuer::unauthorized(bearer_status::missing, origin).headers, "WWW-Authenticate");
-  EXPECT_EQ(missing->find("invalid_token"), std::string_view::npos);
+  auto missing = token_issuer::unauthorized(bearer_status::missing, origin);
+  EXPECT_EQ(header_value(missing.headers, "WWW-Authenticate")->find("invalid_token"), std::string_view::npos);
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -259,6 +261,55 @@ TEST(emulator_server, keeps_http_1_1_connections_alive) {
   EXPECT_EQ(out.error, "");
   EXPECT_EQ(out.statuses, (std::vector<int>{200, 200, 200}));
   EXPECT_EQ(out.kept_alive, (std::vector<bool>{true, true, true}));
+}
+
+struct continue_outcome {
+  std::string interim;  // what came back after the header alone
+  int final_status = 0;
+  std::string error;
+};
+
+// Sends the header with Expect: 100-continue, waits for the interim answer, then sends the body.
+asio::awaitable<void> post_with_expect_continue(std::uint16_t port, std::string body, continue_outcome& out) {
+  auto use_tuple = asio::as_tuple(asio::use_awaitable);
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(std::chrono::seconds(5));
+  auto [connect_ec] = co_await stream.async_connect({asio::ip::make_address("127.0.0.1"), port}, use_tuple);
+  std::string head = "POST /_emulator/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Expect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  auto [head_ec, head_n] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+  std::string interim;
+  auto [interim_ec, interim_n] = co_await asio::async_read_until(stream, asio::dynamic_buffer(interim), "\r\n\r\n", use_tuple);
+  if (connect_ec || head_ec || interim_ec) {
+    out.error = (connect_ec ? connect_ec : head_ec ? head_ec : interim_ec).message();
+    co_return;
+  }
+  out.interim = interim.substr(0, interim_n);
+  auto [body_ec, body_n] = co_await asio::async_write(stream, asio::buffer(body), use_tuple);
+  beast::flat_buffer buffer;
+  buffer.commit(asio::buffer_copy(buffer.prepare(interim.size() - interim_n), asio::buffer(interim) + interim_n));
+  http::response<http::string_body> res;
+  auto [read_ec, read_n] = co_await http::async_read(stream, buffer, res, use_tuple);
+  if (body_ec || read_ec) {
+    out.error = (body_ec ? body_ec : read_ec).message();
+    co_return;
+  }
+  out.final_status = res.result_int();
+}
+
+TEST(emulator_server, answers_expect_100_continue_before_reading_the_body) {
+  emulator_process emu;
+  std::string script = R"([{"match":{"path":"nothing-matches-this"},"status":500,"body":")" + std::string(2000, 'x') + R"("}])";
+  asio::io_context ioc;
+  continue_outcome out;
+  asio::co_spawn(ioc, post_with_expect_continue(emu.port(), script, out), [&out](std::exception_ptr e) {
+    if (e) out.error = "the client coroutine threw";
+  });
+  ioc.run();
+  EXPECT_EQ(out.error, "");
+  EXPECT_TRUE(out.interim.starts_with("HTTP/1.1 100 Continue\r\n")) << out.interim;
+  EXPECT_EQ(out.final_status, 200);
+  EXPECT_EQ(json_of(emu.control_get("faults")).at("faults").as_array().size(), 1u);
 }
 
 TEST(emulator_server, health_reports_the_entity_sets) {
