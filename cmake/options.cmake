@@ -12,3 +12,12 @@ if(DVSYNC_SANITIZE)
   target_compile_options(dvsync_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(dvsync_options INTERFACE -fsanitize=address,undefined)
 endif()
+
+# Test-only crash points (daemon/core/crash_point.hpp) for the reliability suite; Release builds,
+# which are what users and benchmarks run, leave them out.
+if(CMAKE_BUILD_TYPE STREQUAL "Release" OR CMAKE_BUILD_TYPE STREQUAL "MinSizeRel")
+  set(dvsync_crash_points_default OFF)
+else()
+  set(dvsync_crash_points_default ON)
+endif()
+option(DVSYNC_CRASH_POINTS "Compile the test-only crash points (DVSYNC_CRASH_AT)" ${dvsync_crash_points_default})

@@ -1,6 +1,7 @@
 // database: mirror tables and sync cycles (begin, stage pages, finish, abandon).
 #include "store/database.hpp"
 
+#include "core/crash_point.hpp"
 #include "core/log.hpp"
 #include "store/page_writer.hpp"
 #include "store/record_json.hpp"
@@ -262,6 +263,7 @@ core::result<void> database::stage_page(config::table_spec const& spec, datavers
   if (!w) return w.error();
   if (auto r = stage_rows(**w, spec, page); !r) return r;
   if (auto r = advance_cursor(spec.table, next_link); !r) return r;
+  core::crash_point("before_commit");
   return tx->commit();
 }
 
@@ -299,6 +301,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
     totals.deletes = staged->deletes;
     if (auto r = merge_delta(conn_, layout, spec.table, now); !r) return r.error();
   }
+  core::crash_point("final_merge");
   if (auto r = drop_cycle_tables(conn_, layout); !r) return r.error();
   auto rows = conn_.query_int(layout.count_rows(layout.mirror_name));
   if (!rows) return rows.error();
@@ -323,6 +326,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   st->bind_int(6, totals.deletes);
   st->bind_int(7, totals.rejects);
   if (auto r = st->run(); !r) return r.error();
+  core::crash_point("before_commit");
   if (auto r = tx->commit(); !r) return r.error();
   return totals;
 }
@@ -414,6 +418,8 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
     w.upsert.bind_int(version_param, r.version);
     if (auto s = w.upsert.run(); !s) return s;
   }
+  // Rows of this page are written, its transaction is still open.
+  core::crash_point("mid_apply");
   for (auto const& id : page.deletes) {
     if (w.delete_shadow) {
       w.delete_shadow->bind_text(1, id);

@@ -1,5 +1,6 @@
 #include "sync/engine.hpp"
 
+#include "core/crash_point.hpp"
 #include "core/log.hpp"
 #include "dataverse/links.hpp"
 #include "dataverse/page_parser.hpp"
@@ -92,6 +93,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     }
     first_fetch = false;
     ++report.pages;
+    core::crash_point("after_fetch");
 
     auto page = dataverse::parse_page(*body, spec);
     if (!page) co_return page.error();
@@ -101,6 +103,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
 
     if (page->next_link) {
       if (auto r = db_.stage_page(spec, *page, *page->next_link); !r) co_return r.error();
+      core::crash_point("after_commit");
       core::log::debug("cycle.page", {{"table", spec.table}, {"page", report.pages},
                                       {"rows", page->upserts.size()}, {"deletes", page->deletes.size()}});
       url = *page->next_link;
@@ -111,6 +114,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
 
     auto totals = db_.finish_cycle(spec, *page, *page->delta_link, unix_now());
     if (!totals) co_return totals.error();
+    core::crash_point("after_commit");
     report.upserts = totals->upserts;
     report.deletes = totals->deletes;
     report.rejects = totals->rejects;
