@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "migrations.hpp"
 #include "store/page_writer.hpp"
+#include "store/pragmas.hpp"
 
 #include <fmt/format.h>
 
@@ -19,9 +20,6 @@ namespace dvsync::store {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Bounds the WAL file that PERSIST_WAL keeps, after each checkpoint.
-constexpr std::int64_t journal_size_limit = 64 * 1024 * 1024;
 
 core::error io_error(std::string what) { return core::make_error(core::errc::io, std::move(what)); }
 
@@ -122,9 +120,7 @@ core::result<database> database::open(config::database_settings const& settings)
                             fmt::format("{}: cannot use WAL (journal_mode stays {}); the database must be on a local "
                                         "filesystem",
                                         path, *mode));
-  auto pragmas = fmt::format("PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = {}",
-                             settings.synchronous_full ? "FULL" : "NORMAL", journal_size_limit);
-  if (auto r = c->exec(pragmas); !r) return r.error();
+  if (auto r = c->exec(connection_pragmas(settings)); !r) return r.error();
   if (auto r = c->persist_wal(); !r) return r.error();
   auto version = migrate(*c);
   if (!version) return version.error();
