@@ -167,6 +167,7 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
   forget_expired(now);
   auto token = new_access_token();
   tokens_.emplace(token, now + settings_.token_lifetime);
+  issued_.push_back(token);
 
   json::object o;
   o["token_type"] = "Bearer";

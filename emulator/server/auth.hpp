@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace emulator {
 
@@ -36,12 +37,16 @@ class token_issuer {
 
   void revoke_all();
   std::size_t live_tokens() const { return tokens_.size(); }
+  // Every token issued since start, revoked and expired ones included, oldest first: lets tests
+  // check that a client never leaks one.
+  std::vector<std::string> const& issued() const { return issued_; }
 
  private:
   void forget_expired(clock::time_point now);
 
   auth_settings settings_;
   std::unordered_map<std::string, clock::time_point> tokens_;  // token -> expiry
+  std::vector<std::string> issued_;
 };
 
 }  // namespace emulator

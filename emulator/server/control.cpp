@@ -159,6 +159,12 @@ http_response control_api::handle(http_request const& r) {
       tokens_.revoke_all();
       return json_reply(json::object{{"revoked", revoked}});
     }
+    if (endpoint == "tokens") {
+      require_method(r, "GET");
+      json::array issued;
+      for (auto const& t : tokens_.issued()) issued.push_back(json::string(t));
+      return json_reply(json::object{{"issued", std::move(issued)}});
+    }
     if (endpoint == "faults") {
       if (r.method == "GET") return json_reply(json::parse(faults_.report()));
       if (r.method == "DELETE") {
