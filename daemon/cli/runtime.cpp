@@ -16,11 +16,17 @@ namespace {
 // The engine's page source is the Dataverse client.
 class dataverse_pages final : public sync::page_source {
  public:
-  explicit dataverse_pages(dataverse::client& c) : client_(c) {}
-  boost::asio::awaitable<core::result<std::string>> get(std::string url) override { return client_.get(std::move(url)); }
+  dataverse_pages(dataverse::client& c, std::function<void()> on_page) : client_(c), on_page_(std::move(on_page)) {}
+
+  boost::asio::awaitable<core::result<std::string>> get(std::string url) override {
+    auto body = co_await client_.get(std::move(url));
+    if (body && on_page_) on_page_();
+    co_return body;
+  }
 
  private:
   dataverse::client& client_;
+  std::function<void()> on_page_;
 };
 
 store::database open_database(config::settings const& s) {
@@ -38,15 +44,10 @@ std::string load_secret(config::settings const& s) {
   return std::move(*secret);
 }
 
-dataverse::client_options dataverse_options(config::settings const& s, std::stop_token stop) {
-  dataverse::client_options o;
-  o.api_root = s.dataverse.url + "/api/data/v" + s.dataverse.api_version;
-  o.page_size = s.sync.page_size;
-  o.max_attempts = s.sync.max_attempts;
-  o.backoff_base = s.sync.backoff_base;
-  o.backoff_cap = s.sync.backoff_cap;
-  o.retry_after_cap = s.sync.retry_after_cap;
-  o.stop = std::move(stop);
+dataverse::client_options dataverse_options(config::settings const& s, std::stop_token stop,
+                                            std::function<void()> on_progress) {
+  auto o = dataverse::make_client_options(s, std::move(stop));
+  o.on_progress = std::move(on_progress);
   return o;
 }
 
@@ -61,25 +62,26 @@ struct runtime::parts {
   sync::engine engine;
   sched::scheduler scheduler;
 
-  parts(config::settings const& s, boost::asio::io_context& io, std::stop_token stop, sched::hooks hooks)
+  parts(config::settings const& s, boost::asio::io_context& io, std::stop_token stop, sched::hooks hooks, fetch_hooks fetch)
       : db(open_database(s)),
         http(io.get_executor(), http::tls_options{s.tls.ca_file, true},
              http::timeouts{std::chrono::seconds(30), s.sync.request_timeout}),
         tokens(http, auth::make_token_endpoint(s.auth, s.dataverse), load_secret(s)),
-        dataverse(http, tokens, dataverse_options(s, std::move(stop))),
-        pages(dataverse),
+        dataverse(http, tokens, dataverse_options(s, std::move(stop), std::move(fetch.on_progress))),
+        pages(dataverse, std::move(fetch.on_page)),
         engine(db, pages, s.dataverse),
         scheduler(io.get_executor(), engine, db, s.tables, s.sync, std::move(hooks)) {}
 };
 
-runtime::runtime(config::settings settings, sched::hooks hooks) : settings_(std::move(settings)) {
-  parts_ = std::make_unique<parts>(settings_, io_, stop_.get_token(), std::move(hooks));
+runtime::runtime(config::settings settings, sched::hooks hooks, fetch_hooks fetch) : settings_(std::move(settings)) {
+  parts_ = std::make_unique<parts>(settings_, io_, stop_.get_token(), std::move(hooks), std::move(fetch));
 }
 
 runtime::~runtime() = default;
 
 sched::scheduler& runtime::scheduler() { return parts_->scheduler; }
 dataverse::client& runtime::dataverse() { return parts_->dataverse; }
+store::database& runtime::database() { return parts_->db; }
 
 void runtime::stop() {
   stop_.request_stop();

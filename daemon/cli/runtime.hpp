@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <functional>
 #include <memory>
 #include <stop_token>
 
@@ -18,16 +19,27 @@ namespace dvsync::dataverse {
 class client;
 }
 
+namespace dvsync::store {
+class database;
+}
+
 namespace dvsync::cli {
+
+// Finer progress than sched::hooks sees, for the watchdog and the metrics.
+struct fetch_hooks {
+  std::function<void()> on_page;      // a page arrived (any table)
+  std::function<void()> on_progress;  // a request attempt started, a retry wait started or ended
+};
 
 class runtime {
  public:
-  runtime(config::settings settings, sched::hooks hooks);
+  runtime(config::settings settings, sched::hooks hooks, fetch_hooks fetch = {});
   ~runtime();
 
   boost::asio::io_context& io() { return io_; }
   sched::scheduler& scheduler();
   dataverse::client& dataverse();
+  store::database& database();
   config::settings const& settings() const { return settings_; }
 
   // Stops the scheduler and cuts every retry wait short.

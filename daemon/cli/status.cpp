@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "ops/health.hpp"
 #include "store/database.hpp"
 
 #include <boost/json.hpp>
@@ -28,12 +29,19 @@ std::string when(std::optional<std::int64_t> t, std::int64_t now) {
   return fmt::format("{} ({} s ago)", iso_time(*t), now - *t);
 }
 
-void print_text(std::vector<store::table_status> const& tables, std::int64_t now) {
+void print_text(std::vector<store::table_status> const& tables, std::optional<int> retention_days, std::int64_t now) {
   for (auto const& t : tables) {
     std::printf("%s (%s): %s, %lld rows, %lld rejects\n", t.table.c_str(), t.entity_set.c_str(), store::to_string(t.phase),
                 static_cast<long long>(t.rows), static_cast<long long>(t.rejects));
     std::printf("  last success: %s\n", when(t.last_success_at, now).c_str());
-    if (t.token_age_s) std::printf("  token age:    %lld s\n", static_cast<long long>(*t.token_age_s));
+    if (t.token_age_s) {
+      std::printf("  token age:    %lld s", static_cast<long long>(*t.token_age_s));
+      if (retention_days) std::printf(" (Dataverse keeps changes for %d days)", *retention_days);
+      std::printf("\n");
+    }
+    if (ops::token_expiry_warning(t.token_age_s, retention_days))
+      std::printf("  WARNING:      the delta link is past half the change-tracking retention; if it expires, the next\n"
+                  "                cycle is a full resync: get a delta cycle through soon\n");
     if (t.last_success_at)
       std::printf("  last cycle:   %lld pages, %lld upserts, %lld deletes, %lld rejects\n",
                   static_cast<long long>(t.last_cycle_pages), static_cast<long long>(t.last_cycle_upserts),
@@ -47,7 +55,7 @@ void print_text(std::vector<store::table_status> const& tables, std::int64_t now
   }
 }
 
-void print_json(std::vector<store::table_status> const& tables, std::int64_t now) {
+void print_json(std::vector<store::table_status> const& tables, std::optional<int> retention_days, std::int64_t now) {
   boost::json::array out;
   auto opt = [](auto const& o) -> boost::json::value {
     if (o) return boost::json::value_from(*o);
@@ -65,6 +73,7 @@ void print_json(std::vector<store::table_status> const& tables, std::int64_t now
     o["last_error"] = opt(t.last_error);
     o["last_error_at"] = opt(t.last_error_at);
     o["token_age_s"] = opt(t.token_age_s);
+    o["token_expiry_warning"] = ops::token_expiry_warning(t.token_age_s, retention_days);
     o["cycle_in_progress"] = t.cycle_kind ? boost::json::value(store::to_string(*t.cycle_kind)) : nullptr;
     o["pages_staged"] = t.pages_staged;
     o["resync_requested"] = t.resync_requested;
@@ -73,7 +82,7 @@ void print_json(std::vector<store::table_status> const& tables, std::int64_t now
     o["full_resyncs"] = t.full_resyncs;
     out.push_back(std::move(o));
   }
-  boost::json::object doc{{"now", now}, {"tables", std::move(out)}};
+  boost::json::object doc{{"now", now}, {"change_retention_days", opt(retention_days)}, {"tables", std::move(out)}};
   std::printf("%s\n", boost::json::serialize(doc).c_str());
 }
 
@@ -93,10 +102,15 @@ int status(arguments const& a) {
     std::fprintf(stderr, "dvsync: %s\n", tables.error().message.c_str());
     return exit_failure;
   }
+  auto retention = db->change_retention_days();
+  if (!retention) {
+    std::fprintf(stderr, "dvsync: %s\n", retention.error().message.c_str());
+    return exit_failure;
+  }
   if (a.json)
-    print_json(*tables, unix_now());
+    print_json(*tables, *retention, unix_now());
   else
-    print_text(*tables, unix_now());
+    print_text(*tables, *retention, unix_now());
   return 0;
 }
 

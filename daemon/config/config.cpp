@@ -347,7 +347,7 @@ class reader {
       port = all.substr(colon + 1);
     }
     if (host.empty() || host.find_first_of(" /[]") != std::string_view::npos ||
-        (!all.starts_with('[') && host.find(':') != std::string_view::npos) || !valid_port(port)) {
+        (!all.starts_with('[') && host.find(':') != std::string_view::npos) || !(port == "0" || valid_port(port))) {
       add(member_path(path, key), fmt::format("\"{}\" must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464", all));
       return std::nullopt;
     }

@@ -67,6 +67,7 @@ asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool t
   bool force_refresh = false;
   for (int attempt = 1;; ++attempt) {
     if (options_.stop.stop_requested()) co_return core::make_error(errc::cancelled, "stop requested");
+    if (options_.on_progress) options_.on_progress();
 
     std::optional<core::error> failure;
     auto token = co_await tokens_.bearer(force_refresh);
@@ -120,7 +121,11 @@ asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool t
     ++stats_.retries_by_reason[core::to_string(e.code)];
     if (e.code == errc::throttled) stats_.throttle_wait_seconds += std::chrono::duration<double>(delay).count();
     // Service protection extends the penalty for every request sent early: send nothing until then.
-    if (delay > std::chrono::milliseconds{0}) co_await wait(delay);
+    if (delay > std::chrono::milliseconds{0}) {
+      if (options_.on_progress) options_.on_progress();
+      co_await wait(delay);
+      if (options_.on_progress) options_.on_progress();
+    }
   }
 }
 

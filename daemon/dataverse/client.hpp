@@ -29,6 +29,9 @@ struct client_options {
   std::function<boost::asio::awaitable<void>(std::chrono::milliseconds)> sleep;
   std::function<double()> random;        // [0, 1) for jitter; default: a randomly seeded mt19937_64
   std::stop_token stop;                  // checked before every attempt and after every wait
+  // Called when an attempt starts and when a retry wait starts or ends: the daemon's watchdog counts
+  // each as progress, so it can tell a long but healthy retry sequence from a hang.
+  std::function<void()> on_progress;
 };
 
 // The options the configuration implies: api_root from dataverse.url and api_version, the sync

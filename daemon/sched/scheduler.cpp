@@ -48,6 +48,7 @@ asio::awaitable<void> scheduler::sleep(std::chrono::milliseconds d) {
 asio::awaitable<core::result<sync::cycle_report>> scheduler::cycle(config::table_spec spec) {
   if (stopping_) co_return core::make_error(core::errc::cancelled, "stopping");
   (void)db_.record_attempt(spec.table, unix_now());
+  if (hooks_.on_progress) hooks_.on_progress();
   auto outcome = co_await (engine_.run_cycle(spec) || wait_for_stop());
   core::result<sync::cycle_report> r = core::make_error(core::errc::cancelled, "stopped during the cycle");
   if (outcome.index() == 0) r = std::move(std::get<0>(outcome));

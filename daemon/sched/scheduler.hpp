@@ -24,7 +24,8 @@ namespace dvsync::sched {
 struct hooks {
   // After each table's cycle, successful or not.
   std::function<void(config::table_spec const&, core::result<sync::cycle_report> const&)> on_cycle;
-  // Whenever the loop makes progress (a cycle ended, a wait began): feeds health and the watchdog.
+  // Whenever the loop makes progress (a cycle began or ended, a wait began): feeds health and the
+  // watchdog.
   std::function<void()> on_progress;
 };
 

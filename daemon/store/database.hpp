@@ -76,6 +76,9 @@ class database {
   core::result<void> record_failure(std::string const& table, std::string const& message, std::int64_t now);
   // Every table with state, by name, read in one snapshot.
   core::result<std::vector<table_status>> read_status(std::int64_t now);
+  // Organization.expirechangetrackingindays as last read from Dataverse; none until first read.
+  core::result<void> record_change_retention(int days, std::int64_t now);
+  core::result<std::optional<int>> change_retention_days();
 
   // --- maintenance (database.cpp) ---
 

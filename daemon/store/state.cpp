@@ -190,4 +190,26 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
   return out;
 }
 
+core::result<void> database::record_change_retention(int days, std::int64_t now) {
+  auto st = conn_.prepare(
+      "INSERT INTO dvsync_organization (id, change_retention_days, checked_at) VALUES (1, ?1, ?2) "
+      "ON CONFLICT (id) DO UPDATE SET change_retention_days = excluded.change_retention_days, "
+      "checked_at = excluded.checked_at");
+  if (!st) return st.error();
+  st->bind_int(1, std::int64_t{days});
+  st->bind_int(2, now);
+  return st->run();
+}
+
+core::result<std::optional<int>> database::change_retention_days() {
+  auto st = conn_.prepare("SELECT change_retention_days FROM dvsync_organization WHERE id = 1");
+  if (!st) return st.error();
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<int>{};
+  auto days = static_cast<int>(st->column_int(0));
+  st->reset();
+  return std::optional<int>{days};
+}
+
 }  // namespace dvsync::store

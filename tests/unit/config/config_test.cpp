@@ -380,11 +380,11 @@ TEST(ConfigParse, LogAndMetrics) {
   EXPECT_EQ(s.log.format, "json");
   expect_problems(with(R"("tables":)", R"("log": {"level": "verbose", "format": "xml"}, "tables":)"),
                   {"log.level", "log.format"});
-  for (std::string_view ok : {"127.0.0.1:9464", "[::1]:9464", "0.0.0.0:1", "localhost:65535"}) {
+  for (std::string_view ok : {"127.0.0.1:9464", "[::1]:9464", "0.0.0.0:1", "localhost:65535", "127.0.0.1:0"}) {
     auto m = expect_valid(with(R"("tables":)", R"("metrics": {"listen": ")" + std::string(ok) + R"("}, "tables":)"));
     EXPECT_EQ(m.metrics_listen, std::optional<std::string>(ok));
   }
-  for (std::string_view bad : {"9464", ":9464", "host:", "host:0", "host:65536", "::1:9464", "[::1]", "h:x1"})
+  for (std::string_view bad : {"9464", ":9464", "host:", "host:00", "host:65536", "::1:9464", "[::1]", "h:x1"})
     expect_problems(with(R"("tables":)", R"("metrics": {"listen": ")" + std::string(bad) + R"("}, "tables":)"),
                     {"metrics.listen"});
 }

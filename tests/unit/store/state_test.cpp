@@ -148,5 +148,16 @@ TEST_F(state_test, a_resync_request_survives_a_delta_cycle_and_ends_with_a_full_
   EXPECT_EQ(s.full_resyncs, 1);
 }
 
+TEST_F(state_test, change_retention_is_unknown_until_recorded_then_kept_and_replaced) {
+  auto db = open_db();
+  EXPECT_FALSE(db.change_retention_days().value());
+  ASSERT_TRUE(db.record_change_retention(7, 100));
+  EXPECT_EQ(db.change_retention_days().value(), 7);
+  ASSERT_TRUE(db.record_change_retention(30, 200));
+  EXPECT_EQ(db.change_retention_days().value(), 30);
+  EXPECT_FALSE(db.record_change_retention(-1, 300));  // refused by the schema's CHECK
+  EXPECT_EQ(db.change_retention_days().value(), 30);
+}
+
 }  // namespace
 }  // namespace dvsync::store::test
