@@ -20,8 +20,6 @@ class request_stats {
   // `{"total_requests":N,"bytes_sent":B,"requests":[{"path":P,"status":S,"count":C},...]}`
   std::string report() const;
 
-  std::uint64_t total_requests() const { return total_requests_; }
-
  private:
   std::map<std::pair<std::string, int>, std::uint64_t> counts_;
   std::uint64_t total_requests_ = 0;
