@@ -84,6 +84,14 @@ TEST_F(router_test, delivery_faults_are_passed_to_the_session) {
   EXPECT_EQ(second.delay, 10ms);
 }
 
+TEST_F(router_test, tokens_lists_every_issued_token_even_after_revocation) {
+  auto a = token();
+  auto b = token();
+  call("POST", "/_emulator/revoke-tokens");
+  auto listed = json::parse(call("GET", "/_emulator/tokens").response.body).at("issued").as_array();
+  EXPECT_EQ(listed, (json::array{json::string(a), json::string(b)}));
+}
+
 TEST_F(router_test, unknown_paths_are_404_in_an_error_envelope) {
   auto r = call("GET", "/nowhere");
   EXPECT_EQ(r.response.status, 404);
