@@ -1,7 +1,7 @@
 #pragma once
 // Every refusal the emulator can give, as a value: HTTP status plus the Dataverse error envelope
 // {"error":{"code","message"}}. The texts are the documented ones where a document exists; the
-// rest are marked as emulator choices in CHOICES.md.
+// rest are marked as emulator choices in emulator/README.md.
 
 #include <boost/system/result.hpp>
 #include <string>

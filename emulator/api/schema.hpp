@@ -1,5 +1,5 @@
 #pragma once
-// Tables as declared in a schema file (see emulator/schema/sample_book.json and CHOICES.md).
+// Tables as declared in a schema file (see emulator/schema/sample_book.json and emulator/README.md).
 // Every table also has the system columns versionnumber, createdon and modifiedon; they are not
 // listed in `columns`.
 
