@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace dvsync::dataverse {
@@ -94,9 +95,26 @@ bool is_deleted_entity(json::object const& o, config::table_spec const& spec) {
   return !o.contains(spec.id) && o.contains("id") && o.contains("reason");
 }
 
+// Boost.JSON reads a number beyond the range of double (1e400) as infinity and writes it back as
+// `Infinity`, which is not JSON: the mirror would hold a value the source never had and a reject's
+// raw JSON would not parse. No Dataverse type reaches that range, so such a page is malformed.
+// Nesting is bounded by the parser's depth limit.
+bool has_non_finite_number(json::value const& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return !std::isfinite(v.get_double());
+    case json::kind::array:
+      return std::any_of(v.get_array().begin(), v.get_array().end(), has_non_finite_number);
+    case json::kind::object:
+      return std::any_of(v.get_object().begin(), v.get_object().end(),
+                         [](json::key_value_pair const& m) { return has_non_finite_number(m.value()); });
+    default: return false;
+  }
+}
+
 core::result<void> read_element(json::value const& element, std::size_t index, config::table_spec const& spec,
                                 std::size_t key_index, page& out) {
   if (!element.is_object()) return protocol(fmt::format("value[{}] is not an object", index));
+  if (has_non_finite_number(element)) return protocol(fmt::format("value[{}] has a number out of range", index));
   json::object const& o = element.get_object();
 
   if (is_deleted_entity(o, spec)) {

@@ -348,6 +348,19 @@ TEST(PageParser, WrongShapesAreProtocolErrors) {
   EXPECT_NE(parse_fails(R"({"value": [], "@odata.nextLink": 5})").message.find("@odata.nextLink"), std::string::npos);
 }
 
+// Found by fuzzing: 1e400 became infinity, stored as such and written back as `Infinity` (not JSON).
+TEST(PageParser, NumbersBeyondDoubleAreProtocolErrors) {
+  std::string const id = R"("sample_bookid": "aaaaaaaa-0000-0000-0000-000000000001")";
+  for (std::string number : {"1e400", "-2.5e308"}) {
+    SCOPED_TRACE(number);
+    EXPECT_EQ(parse_fails(R"({"value": [{)" + id + R"(, "sample_bookcode": "a", "sample_author": )" + number + "}]}").code,
+              core::errc::protocol);
+    auto e = parse_fails(R"({"value": [{)" + id + R"(, "sample_bookcode": null, "x": {"y": [)" + number + "]}}]}");
+    EXPECT_NE(e.message.find("value[0]"), std::string::npos) << e.message;
+  }
+  parse_ok(R"({"value": [{)" + id + R"(, "sample_bookcode": "a", "sample_author": 1.7e308}]})");
+}
+
 TEST(PageParser, ErrorsNeverQuoteTheBody) {
   std::string secret = "deltatoken=SECRET-TOKEN-123";
   for (std::string body : {R"({"@odata.deltaLink": "https://x/?)" + secret + R"(", "value": {}})",
