@@ -77,10 +77,16 @@ std::optional<clock_time> read_time(cursor& c) {
   return clock_time{*h, *m, *s};
 }
 
+// system_clock counts nanoseconds in 64 bits, about 292 years either side of 1970, while a date
+// may name any year from 0000 to 9999: converting those would overflow. They saturate instead
+// (the latest instant waits as long as the caller's cap allows, the earliest means now).
 std::optional<system_clock::time_point> make_time(int y, unsigned month_index, int d, clock_time t) {
   year_month_day const ymd{year{y}, month{month_index + 1}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
-  return sys_days{ymd} + hours{t.hour} + minutes{t.minute} + seconds{t.second};
+  sys_seconds const when = sys_days{ymd} + hours{t.hour} + minutes{t.minute} + seconds{t.second};
+  if (when > floor<seconds>(system_clock::time_point::max())) return system_clock::time_point::max();
+  if (when < ceil<seconds>(system_clock::time_point::min())) return system_clock::time_point::min();
+  return time_point_cast<system_clock::duration>(when);
 }
 
 // Sun, 06 Nov 1994 08:49:37 GMT

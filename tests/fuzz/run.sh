@@ -60,9 +60,10 @@ for t in "${targets[@]}"; do
   else
     status=$?
   fi
-  execs=$(awk '/stat::number_of_executed_units:/ {print $2}' "$log" | tail -1)
-  rate=$(awk '/stat::average_exec_per_sec:/ {print $2}' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  # A run that died early may lack any of these lines.
+  execs=$(awk '/stat::number_of_executed_units:/ {n = $2} END {print n}' "$log")
+  rate=$(awk '/stat::average_exec_per_sec:/ {n = $2} END {print n}' "$log")
+  cov=$(awk '{for (i = 1; i < NF; i++) if ($i == "cov:") n = $(i + 1)} END {print n}' "$log")
   corpus=$(find "$work" -type f | wc -l)
   crashes=$(( $(find "$artifacts" -type f | wc -l) - before ))
   if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi

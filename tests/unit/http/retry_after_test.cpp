@@ -55,6 +55,16 @@ TEST(RetryAfterTest, PastDateMeansNow) {
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", base_now), seconds{0});
 }
 
+// Found by fuzzing: year 9999 in system_clock's nanoseconds overflowed (undefined behaviour).
+TEST(RetryAfterTest, DatesBeyondTheClockRangeSaturate) {
+  auto const far = parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", base_now);
+  ASSERT_TRUE(far.has_value());
+  EXPECT_GT(*far, hours{24 * 365 * 200});
+  EXPECT_EQ(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT", base_now), system_clock::time_point::max());
+  EXPECT_EQ(parse_retry_after("Sat, 01 Jan 0000 00:00:00 GMT", base_now), seconds{0});
+  EXPECT_EQ(parse_retry_after("Mon Jan  1 00:00:00 1600", base_now), seconds{0});
+}
+
 TEST(RetryAfterTest, PartialSecondsRoundUpSoTheWaitIsNeverShort) {
   auto const now = base_now + 36s + 500ms;
   EXPECT_EQ(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), seconds{1});
