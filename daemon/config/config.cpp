@@ -328,6 +328,12 @@ class reader {
     if (u.has_fragment()) add(field, "must not have a fragment (#...)");
     if (problems.size() != before) return std::nullopt;
     while (!s->empty() && s->back() == '/') s->pop_back();
+    // Scheme and host are case-insensitive (RFC 3986 §6.2.2.1), but the token scope
+    // `<dataverse.url>/.default` is compared as text: `HTTPS://Org.crm.dynamics.com` passed this
+    // check and then failed at the token endpoint. Keep the normalised lower-case form.
+    auto const authority_end = s->find('/', u.scheme().size() + 3);
+    std::string const origin = lower(std::string_view(*s).substr(0, authority_end));
+    s->replace(0, origin.size(), origin);
     return s;
   }
 

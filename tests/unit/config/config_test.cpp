@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -267,8 +268,10 @@ TEST(ConfigParse, HttpsRequiredExceptOnLoopback) {
   for (std::string_view url : {"http://127.0.0.1:8080", "http://127.1.2.3", "http://localhost:1234", "http://LOCALHOST",
                                "http://[::1]:8080", "https://[::1]:8443"}) {
     SCOPED_TRACE(url);
-    EXPECT_EQ(expect_valid(with("https://contoso.crm.dynamics.com", url)).dataverse.url, url);
-    EXPECT_EQ(expect_valid(with("https://login.microsoftonline.com", url)).auth.authority, url);
+    std::string normalised(url);  // scheme and host in lower case; these URLs have nothing else
+    std::transform(normalised.begin(), normalised.end(), normalised.begin(), [](unsigned char c) { return std::tolower(c); });
+    EXPECT_EQ(expect_valid(with("https://contoso.crm.dynamics.com", url)).dataverse.url, normalised);
+    EXPECT_EQ(expect_valid(with("https://login.microsoftonline.com", url)).auth.authority, normalised);
   }
 }
 
@@ -286,6 +289,14 @@ TEST(ConfigParse, TrailingSlashesAreStripped) {
   auto s = expect_valid(with(R"("https://contoso.crm.dynamics.com")", R"("https://contoso.crm.dynamics.com/")"));
   EXPECT_EQ(s.dataverse.url, "https://contoso.crm.dynamics.com");
   s = expect_valid(with(R"("https://login.microsoftonline.com")", R"("https://login.microsoftonline.com//")"));
+  EXPECT_EQ(s.auth.authority, "https://login.microsoftonline.com");
+}
+
+// Found by fuzzing: the scope sent to the token endpoint is built from dataverse.url as written.
+TEST(ConfigParse, SchemeAndHostAreLowerCased) {
+  auto s = expect_valid(with(R"("https://contoso.crm.dynamics.com")", R"("HTTPS://Contoso.CRM.dynamics.com:443/Org/")"));
+  EXPECT_EQ(s.dataverse.url, "https://contoso.crm.dynamics.com:443/Org");
+  s = expect_valid(with(R"("https://login.microsoftonline.com")", R"("Https://LOGIN.microsoftonline.com")"));
   EXPECT_EQ(s.auth.authority, "https://login.microsoftonline.com");
 }
 
