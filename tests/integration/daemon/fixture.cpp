@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <thread>
+
 namespace dvsync::test {
 
 std::string dvsync_binary() { return DVSYNC_BINARY; }
@@ -108,6 +110,19 @@ void daemon_test::expect_mirror_equals_source() const {
 
 std::string daemon_test::state(std::string const& column) const {
   return query_text(db_path_, "SELECT " + column + " FROM dvsync_table_state WHERE table_name = 'sample_book'");
+}
+
+bool daemon_test::wait_for_state(std::string const& column, std::string const& value, std::chrono::seconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (state(column) == value) return true;
+    } catch (std::exception const&) {
+      // Not created yet, or mid-migration: look again.
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 }  // namespace dvsync::test

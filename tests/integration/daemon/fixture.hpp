@@ -55,6 +55,8 @@ class daemon_test : public ::testing::Test {
   row_set mirror() const;
   void expect_mirror_equals_source() const;
   std::string state(std::string const& column) const;  // a dvsync_table_state column of sample_book
+  // Polls state(column) until it equals `value` (the database may not exist yet); false on timeout.
+  bool wait_for_state(std::string const& column, std::string const& value, std::chrono::seconds timeout) const;
 
   temp_dir dir_;
   std::unique_ptr<emulator_process> emulator_;

@@ -218,6 +218,25 @@ TEST_F(sync_test, killed_mid_initial_sync_resumes_from_the_last_committed_page) 
   expect_mirror_equals_source();
 }
 
+TEST_F(sync_test, a_refused_cursor_restarts_the_interrupted_cycle_from_its_beginning) {
+  write_config(page_size(2));
+  create_books(0, 9);
+  faults(R"([{"match":{"method":"GET","path":"sample_books","skip":2},"delay_ms":30000,"count":1}])");
+  auto running = child({dvsync_binary(), "once", "--config", config_path_}, secret_env(), (dir_ / "killed.log").string());
+  ASSERT_TRUE(wait_for_state("pages_staged", "2", 20s));
+  running.signal(SIGKILL);
+  running.wait(5s);
+  ASSERT_EQ(state("pages_staged"), "2");
+
+  // The server no longer knows the saved nextLink: 400 on it, once.
+  faults(R"([{"match":{"method":"GET","path":"skiptoken"},"status":400,"count":1,
+             "body":"{\"error\":{\"code\":\"0x0\",\"message\":\"Invalid paging cookie\"}}"}])");
+  auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "initial sync, 5 pages, 10 upserts")) << r.out;
+  expect_mirror_equals_source();
+}
+
 TEST_F(sync_test, manual_resync_rereads_the_whole_table) {
   create_books(0, 4);
   ASSERT_EQ(once().exit_code, 0);
