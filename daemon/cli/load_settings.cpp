@@ -7,7 +7,8 @@
 namespace dvsync::cli {
 
 std::optional<config::settings> load_settings(arguments const& a) {
-  auto loaded = config::load(a.config_path);
+  bool const local = a.cmd == command::status || a.cmd == command::resync || a.cmd == command::healthcheck;
+  auto loaded = config::load(a.config_path, local ? config::purpose::local : config::purpose::sync);
   auto problems = loaded.problems;
   core::log::options o = core::log::default_options();
   if (loaded.value) {

@@ -560,7 +560,7 @@ parse_result parse(std::string_view json_text) {
   return out;
 }
 
-parse_result load(std::string const& path) {
+parse_result load(std::string const& path, purpose p) {
   parse_result out;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
@@ -592,7 +592,7 @@ parse_result load(std::string const& path) {
   }
   out = parse(text);
   if (out.value) {
-    out.problems = check_environment(*out.value);
+    out.problems = check_environment(*out.value, p);
     if (!out.problems.empty()) out.value.reset();
   }
   return out;

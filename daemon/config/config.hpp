@@ -29,11 +29,16 @@ parse_result parse(std::string_view json_text);
 
 // Checks that need the file system, but neither the network nor the database: a usable client
 // secret, a readable tls.ca_file, a database directory that exists or could be created.
-std::vector<problem> check_environment(settings const& s);
+// What the caller is about to do: `sync` needs the client secret and the CA file; `local` (status,
+// resync, healthcheck) only reads the configuration and the database, so a reader who may not see
+// the secret can still run them.
+enum class purpose { sync = 1, local };
+
+std::vector<problem> check_environment(settings const& s, purpose p = purpose::sync);
 
 // Reads the file at `path` (an unreadable file is a problem at path ""), then parse() and
 // check_environment().
-parse_result load(std::string const& path);
+parse_result load(std::string const& path, purpose p = purpose::sync);
 
 // One line per problem: `config: <path>: <message>`, control characters escaped.
 std::string describe(std::vector<problem> const& problems);

@@ -116,10 +116,12 @@ core::result<secret_source> find_client_secret(auth_settings const& auth) {
   return secret_source{secret_origin::file, path};
 }
 
-std::vector<problem> check_environment(settings const& s) {
+std::vector<problem> check_environment(settings const& s, purpose p) {
   std::vector<problem> out;
-  if (auto source = find_client_secret(s.auth); !source) out.push_back({"auth.client_secret_file", source.error().message});
-  check_ca_file(s, out);
+  if (p == purpose::sync) {
+    if (auto source = find_client_secret(s.auth); !source) out.push_back({"auth.client_secret_file", source.error().message});
+    check_ca_file(s, out);
+  }
   check_database_path(s, out);
   return out;
 }

@@ -237,6 +237,20 @@ TEST_F(sync_test, a_refused_cursor_restarts_the_interrupted_cycle_from_its_begin
   expect_mirror_equals_source();
 }
 
+TEST_F(sync_test, status_and_resync_need_no_secret_but_syncing_does) {
+  create_books(0, 1);
+  ASSERT_EQ(once().exit_code, 0);
+  environment no_secret{{"DVSYNC_CLIENT_SECRET", ""}};
+  auto st = dvsync({"status", "--json"}, no_secret);
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  EXPECT_TRUE(contains(st.out, "\"phase\":\"idle\"")) << st.out;
+  EXPECT_TRUE(contains(st.out, "\"rows\":2")) << st.out;
+  EXPECT_EQ(dvsync({"resync"}, no_secret).exit_code, 0);
+  auto refused = dvsync({"once"}, no_secret);
+  EXPECT_EQ(refused.exit_code, 78);
+  EXPECT_TRUE(contains(refused.err, "auth.client_secret_file")) << refused.err;
+}
+
 TEST_F(sync_test, manual_resync_rereads_the_whole_table) {
   create_books(0, 4);
   ASSERT_EQ(once().exit_code, 0);
