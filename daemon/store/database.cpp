@@ -110,6 +110,15 @@ core::result<database> database::open(config::database_settings const& settings)
   if (path.empty()) return core::make_error(core::errc::config_invalid, "database.path is empty");
   if (auto r = make_parent_directories(path); !r) return r.error();
   if (auto r = create_database_file(path); !r) return r.error();
+  // Asked to write a file it may not (mode, owner, read-only mount, chattr +i), SQLite quietly
+  // opens it read-only, and the connection stays so after the file is fixed: the daemon would
+  // start, fail every cycle with "attempt to write a readonly database" and never recover. The
+  // -wal counts too: SQLite creates it with the database's mode, so it can stay read-only after
+  // the database file was fixed. Refuse to start instead.
+  for (std::string const& file : {path, path + "-wal"})
+    if (::access(file.c_str(), W_OK) != 0 && errno != ENOENT)
+      return io_error(fmt::format("cannot write {}: {}; dvsync must be able to write the database and its -wal", file,
+                                  std::strerror(errno)));
 
   auto c = connection::open(path, open_mode::read_write, settings.busy_timeout);
   if (!c) return c.error();
