@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The reliability suite outside ctest: runs every reliability test, collects the figures they print
+# (lines `FIGURE <test> <name> <value> [note]`) and, for the long form, writes docs/RELIABILITY.md.
+#
+# usage: tests/reliability/run.sh BUILD_DIR [--long] [--write] [--filter GTEST_FILTER]
+#   --long    the long form (DVSYNC_RELIABILITY=long): full sizes, 50 crash runs, 200 seeds...
+#   --write   also write docs/RELIABILITY.md from a short-form run (--long always writes it)
+#   --filter  run only the matching tests (gtest filter); the document says so
+# Builds nothing: BUILD_DIR must hold a build of the tests (./run reliability does that).
+set -euo pipefail
+
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [--long] [--write] [--filter GTEST_FILTER]" >&2; exit 2; }
+build=$(cd "$1" && pwd)
+shift
+root=$(cd "$(dirname "$0")/../.." && pwd)
+form=short write=no filter='*'
+command_line="./run reliability"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --long) form=long; write=yes; command_line+=" --long" ;;
+    --write) write=yes; command_line+=" --write" ;;
+    --filter) filter=$2; command_line+=" --filter '$2'"; shift ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bin=$build/tests/reliability/reliability_test
+[ -x "$bin" ] || { echo "run.sh: $bin is missing: build the tests first (./run reliability)" >&2; exit 2; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+figures=$work/figures
+log=${DVSYNC_RELIABILITY_LOG:-$work/log}
+: >"$figures"
+
+echo "reliability: $form form, filter '$filter'; output in $log" >&2
+started=$(date +%s)
+set +e
+DVSYNC_RELIABILITY=$form DVSYNC_FIGURES_FILE=$figures \
+  "$bin" --gtest_color=no --gtest_filter="$filter" >"$log" 2>&1
+status=$?
+set -e
+elapsed=$(( $(date +%s) - started ))
+
+passed=$(grep -c '^\[       OK \]' "$log" || true)
+failed=$(grep -c '^\[  FAILED  \] [a-z]' "$log" || true)
+skipped=$(grep -c '^\[  SKIPPED \]' "$log" || true)
+cases=$(grep -c '^FIGURE T7-T13 case\.' "$figures" || true)
+cases_passed=$(grep -c '^FIGURE T7-T13 case\..* pass$' "$figures" || true)
+
+echo "reliability: tests passed $passed, failed $failed, skipped $skipped in ${elapsed}s (gtest exit $status)"
+sed 's/^FIGURE /  /' "$figures"
+echo "  T7-T13 fault cases passed: $cases_passed/$cases"
+grep '^\[  FAILED  \] [a-z]' "$log" | sort -u || true
+
+if [ "$write" = yes ]; then
+  doc=$root/docs/RELIABILITY.md
+  mkdir -p "$root/docs"
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || echo unknown)
+  mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+  build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build/CMakeCache.txt" | cut -d= -f2 || echo unknown)
+  crash_points=$(grep -m1 '^DVSYNC_CRASH_POINTS:' "$build/CMakeCache.txt" | cut -d= -f2 || echo unknown)
+  commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  figure_rows() {  # the figures of one test id as table rows
+    awk -v id="$1" '$1 == "FIGURE" && $2 == id {
+      note = ""; for (i = 5; i <= NF; i++) note = note (i > 5 ? " " : "") $i
+      gsub(/_/, " ", note)
+      printf "| %s | %s | %s |\n", $3, $4, note }' "$figures"
+  }
+  {
+    cat <<EOF
+# Reliability
+
+What dvsync promises is that the mirror equals the source once faults stop, and that nobody reading
+it ever sees a state the source never had. This file holds the latest figures of the reliability
+suite that tests those promises (\`tests/reliability/\`), and how to reproduce them. It is written by
+\`tests/reliability/run.sh\`; do not edit the figures by hand.
+
+## Latest run
+
+| | |
+|---|---|
+| Date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| Form | **$form**$( [ "$form" = long ] || echo " (reduced: the short form that CI runs, not the long one; sizes and run counts below are the short ones)" ) |
+| Command | \`$command_line\` |
+| Tests | $passed passed, $failed failed, $skipped skipped (filter \`$filter\`) in ${elapsed} s |
+| Commit | $commit |
+| Machine | $(nproc) cores ($cpu), $mem memory, Linux $(uname -r) |
+| Build | $build_type, DVSYNC_CRASH_POINTS=$crash_points |
+
+EOF
+    if [ "$failed" -gt 0 ] || [ "$status" -ne 0 ]; then
+      echo "**This run had failures:**"
+      echo
+      grep '^\[  FAILED  \] [a-z]' "$log" | sort -u | sed 's/^\[  FAILED  \] /- /'
+      echo
+    fi
+    cat <<'EOF'
+## The oracle
+
+Every data test ends the same way. After the faults stop, one clean `dvsync once` must succeed; then
+the mirror must equal the emulator's table as a set of (id, key, every column, version), with the
+source rows that have no key being exactly the rows of `dvsync_rejects`; no cycle may be left in
+progress; `PRAGMA integrity_check` must say `ok`; and one more `once`, which follows the stored delta
+link, must bring 0 upserts and 0 deletes (the link describes exactly the stored rows). Differences
+are reported as missing, extra (a lost delete) and stale rows. While faults are active, every
+moment a reader could look at must show the mirror of one complete cycle: the previous one or the
+new one, never a part.
+
+EOF
+    echo "## T1: kill -9 at a uniformly random moment"
+    echo
+    echo "An undisturbed cycle is timed first; each run then kills \`dvsync once\` at a uniformly random"
+    echo "moment of that window (SIGKILL), restarts it to completion and applies the oracle. Initial"
+    echo "sync: a fresh database each run. Deltas: 10-20% of the rows created, updated or deleted"
+    echo "before each run. *Pages refetched* counts pages fetched before the kill whose commit did not"
+    echo "happen (the one in flight): at most 1 per kill. \`DVSYNC_RELIABILITY_SEED\` replays the kill times."
+    echo
+    echo "| Figure | Value | Note |"
+    echo "|---|---|---|"
+    figure_rows T1
+    echo
+    echo "## T2: named crash points"
+    echo
+    echo "Built with \`DVSYNC_CRASH_POINTS\` (on unless Release), \`DVSYNC_CRASH_AT=<point>[:<n>]\` kills the"
+    echo "process the n-th time it reaches a point: \`after_fetch\` (a page body arrived), \`mid_apply\`"
+    echo "(rows written, transaction open), \`before_commit\`, \`after_commit\`, \`final_merge\` (inside the"
+    echo "final transaction, after the merge or swap). Each point is hit in an initial sync, a delta and"
+    echo "a full resync after token expiry, at several arrivals; then restart and the oracle."
+    echo
+    echo "| Figure | Value | Note |"
+    echo "|---|---|---|"
+    figure_rows T2
+    echo
+    echo "## T3: model-based random testing"
+    echo
+    echo "Each seed drives random source changes (creates, updates, deletes, key changes, key swaps and"
+    echo "three-way rotations, rows created and deleted between polls, ids re-created, keys emptied and"
+    echo "restored, deletes with the key reused), delta-token expiry, and crashes at random crash points"
+    echo "(with more changes while the cycle is interrupted, and sometimes a second crash during"
+    echo "recovery). After every cycle the mirror is compared with the emulator. Seeds are 1..N;"
+    echo "\`DVSYNC_MODEL_SEED=<n>\` replays one."
+    echo
+    echo "| Figure | Value | Note |"
+    echo "|---|---|---|"
+    figure_rows T3
+    echo
+    echo "## T5: readers during sync"
+    echo
+    echo "Reader processes (\`mirror_reader\`, \`mode=ro\`, busy timeout 5 s) read (row count, checksum of"
+    echo "all rows, stored delta link) in one read transaction, over and over, while dvsync runs an"
+    echo "initial sync, 20% deltas and full resyncs. Every triple a reader saw must be one that a"
+    echo "complete cycle produced."
+    echo
+    echo "| Figure | Value | Note |"
+    echo "|---|---|---|"
+    figure_rows T5
+    echo
+    echo "## T7-T11, T13: fault matrix"
+    echo
+    echo "Each case runs an initial sync and then a delta touching every row, with the fault active"
+    echo "(through the emulator's fault script), then the oracle. Faults the retry policy absorbs must"
+    echo "leave a successful cycle with the mirror equal to the source; faults that break the protocol"
+    echo "must fail the cycle with mirror and delta link untouched. Throttling cases sample the"
+    echo "emulator's counters every few milliseconds and check that no request went out before"
+    echo "Retry-After (seconds or HTTP date, capped by \`sync.retry_after_cap_s\`) elapsed."
+    echo
+    echo "**Cases passed: $cases_passed/$cases**"
+    echo
+    echo "| Case | Result |"
+    echo "|---|---|"
+    awk '$1 == "FIGURE" && $2 == "T7-T13" { sub(/^case\./, "", $3); printf "| %s | %s |\n", $3, $4 }' "$figures"
+    figure_rows T13 | sed 's/^| \([^|]*\) | \([^|]*\) | \(.*\) |$/| T13 \1 (\3) | \2 |/'
+    echo
+    echo "## T17, T18: one writer, graceful stop"
+    echo
+    echo "| Figure | Value | Note |"
+    echo "|---|---|---|"
+    figure_rows T17
+    figure_rows T18
+    echo
+    cat <<'EOF'
+## Running it
+
+```sh
+./run reliability --long     # builds build/ (RelWithDebInfo), runs the long form, rewrites this file
+./run reliability            # the short form with figures printed (what ctest runs: -L reliability)
+tests/reliability/run.sh BUILD_DIR [--long] [--write] [--filter 'crash_test.*']
+DVSYNC_MODEL_SEED=17 build/tests/reliability/reliability_test --gtest_filter='model_test.*'
+```
+
+Not covered here: power loss (T4, needs LazyFS), long-lived readers and WAL growth (T6), disk full
+(T16), the watchdog (T19), configuration, TLS and fuzzing (T12, T20, T22: their own suites), and
+the soak (T25).
+EOF
+  } >"$doc"
+  echo "reliability: wrote $doc" >&2
+fi
+exit "$status"
