@@ -1,15 +1,11 @@
 #include "certificates.hpp"
 
 #include "process.hpp"
+#include "programs.hpp"
 
 #include <fmt/format.h>
 
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
 #include <stdexcept>
-#include <string_view>
 #include <vector>
 
 namespace dvsync::test {
@@ -85,15 +81,9 @@ key_pair leaf(openssl const& o, std::string const& ca, std::string const& name, 
 }  // namespace
 
 std::string openssl_binary() {
-  char const* path = std::getenv("PATH");
-  std::string_view dirs = path ? path : "/usr/bin:/bin";
-  while (!dirs.empty()) {
-    auto colon = dirs.find(':');
-    std::filesystem::path candidate = std::filesystem::path(dirs.substr(0, colon)) / "openssl";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
-  }
-  throw std::runtime_error("the openssl command is not on PATH (Debian package openssl)");
+  auto path = program_on_path("openssl");
+  if (!path) throw std::runtime_error("the openssl command is not on PATH (Debian package openssl)");
+  return *path;
 }
 
 test_certificates make_test_certificates(std::string const& dir) {

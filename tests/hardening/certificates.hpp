@@ -20,7 +20,7 @@ struct test_certificates {
   key_pair unknown_ca;   // for 127.0.0.1 and localhost, from a CA that is not trusted
 };
 
-// The openssl command, found on PATH (the test harness runs programs by path).
+// The openssl command, found on PATH; throws std::runtime_error when it is missing.
 std::string openssl_binary();
 
 // Writes everything into `dir`; throws std::runtime_error with openssl's output when a step fails.

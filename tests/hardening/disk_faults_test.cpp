@@ -5,6 +5,7 @@
 // where the machine does not allow them the tests skip, saying why.
 #include "fixture.hpp"
 #include "mounts.hpp"
+#include "programs.hpp"
 
 #include <fmt/format.h>
 
@@ -14,6 +15,7 @@
 #include <functional>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace dvsync::test {
@@ -40,7 +42,18 @@ bool wait_until(std::function<bool()> const& done, std::chrono::milliseconds tim
   return true;
 }
 
-class disk_faults : public daemon_test {
+// What every fault test checks after a failed cycle: the mirror and its delta link as before, and
+// a sound file.
+class fault_test : public daemon_test {
+ protected:
+  void expect_unchanged(row_set const& rows, std::string const& link) {
+    EXPECT_EQ(mirror(), rows) << "the failed cycle changed the mirror";
+    EXPECT_EQ(stored_delta_link(db_path_, "sample_book"), link) << "the failed cycle changed the delta link";
+    EXPECT_EQ(integrity_check(db_path_), "ok");
+  }
+};
+
+class disk_faults : public fault_test {
  protected:
   void SetUp() override {
     if (auto why = enter_private_mount_namespace()) GTEST_SKIP() << "disk faults need private mounts (root, CAP_SYS_ADMIN): " << *why;
@@ -69,13 +82,16 @@ class disk_faults : public daemon_test {
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
-  void expect_unchanged(row_set const& rows, std::string const& link) {
-    EXPECT_EQ(mirror(), rows) << "the failed cycle changed the mirror";
-    EXPECT_EQ(stored_delta_link(db_path_, "sample_book"), link) << "the failed cycle changed the delta link";
-    EXPECT_EQ(integrity_check(db_path_), "ok");
+  // The mirror holds `rows` rows and equals the source; false also while the daemon has not
+  // created the database yet.
+  bool converged(std::size_t rows) {
+    try {
+      auto m = mirror();
+      return m.size() == rows && compare(source(), m).empty();
+    } catch (std::exception const&) {
+      return false;
+    }
   }
-
-  bool converged() { return compare(source(), mirror()).empty(); }
 
   std::string state_dir_;
   std::string skip_reason_;
@@ -118,7 +134,7 @@ TEST_F(disk_faults, a_cycle_that_fills_the_disk_rolls_back_and_the_next_one_resu
   fs::remove(filler);
   r = once();
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(contains(r.out, "delta cycle")) << r.out;
+  EXPECT_TRUE(contains(r.out, "delta cycle, resumed")) << r.out;
   expect_mirror_equals_source();
   EXPECT_EQ(mirror().size(), 5010u);
 }
@@ -129,7 +145,7 @@ TEST_F(disk_faults, the_daemon_backs_off_on_a_full_disk_and_converges_when_space
   create_books(0, 9);
   auto daemon = start_daemon();
   std::string const log = (dir_ / "daemon.log").string();
-  ASSERT_TRUE(wait_until([&] { return mirror().size() == 10u && converged(); }, 30s)) << read_file(log);
+  ASSERT_TRUE(wait_until([&] { return converged(10); }, 30s)) << read_file(log);
   auto const rows = mirror();
   auto const link = stored_delta_link(db_path_, "sample_book");
 
@@ -144,11 +160,10 @@ TEST_F(disk_faults, the_daemon_backs_off_on_a_full_disk_and_converges_when_space
   expect_unchanged(rows, link);
 
   fs::remove(filler);
-  EXPECT_TRUE(wait_until([&] { return converged(); }, 60s)) << read_file(log);
+  EXPECT_TRUE(wait_until([&] { return converged(3010); }, 60s)) << read_file(log);
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(20s), 0) << read_file(log);
   expect_mirror_equals_source();
-  EXPECT_EQ(mirror().size(), 3010u);
 }
 
 TEST_F(disk_faults, once_on_a_read_only_file_system_fails_without_changing_anything) {
@@ -167,7 +182,7 @@ TEST_F(disk_faults, once_on_a_read_only_file_system_fails_without_changing_anyth
 
   auto r = once();
   EXPECT_NE(r.exit_code, 0) << r.out;
-  EXPECT_TRUE(contains(r.err, "read-only") || contains(r.err, "readonly")) << r.err;
+  EXPECT_TRUE(contains(r.err, "Read-only file system")) << r.err;
   expect_unchanged(rows, link);
 
   // The daemon refuses to start on it too, promptly and saying why.
@@ -175,7 +190,7 @@ TEST_F(disk_faults, once_on_a_read_only_file_system_fails_without_changing_anyth
   auto daemon = run_process({dvsync_binary(), "run", "--config", config_path_}, secret_env(), std::chrono::seconds(30));
   EXPECT_NE(daemon.exit_code, 0);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
-  EXPECT_TRUE(contains(daemon.err, "read-only") || contains(daemon.err, "readonly")) << daemon.err;
+  EXPECT_TRUE(contains(daemon.err, "Read-only file system")) << daemon.err;
   expect_unchanged(rows, link);
 
   write_config();
@@ -189,7 +204,7 @@ TEST_F(disk_faults, the_daemon_backs_off_while_the_database_is_read_only_and_con
   create_books(0, 9);
   auto daemon = start_daemon();
   std::string const log = (dir_ / "daemon.log").string();
-  ASSERT_TRUE(wait_until([&] { return mirror().size() == 10u && converged(); }, 30s)) << read_file(log);
+  ASSERT_TRUE(wait_until([&] { return converged(10); }, 30s)) << read_file(log);
   auto const rows = mirror();
   auto const link = stored_delta_link(db_path_, "sample_book");
 
@@ -206,11 +221,72 @@ TEST_F(disk_faults, the_daemon_backs_off_while_the_database_is_read_only_and_con
   expect_unchanged(rows, link);
 
   immutable_.release();
-  EXPECT_TRUE(wait_until([&] { return converged(); }, 60s)) << read_file(log);
+  EXPECT_TRUE(wait_until([&] { return converged(29); }, 60s)) << read_file(log);
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(20s), 0) << read_file(log);
   expect_mirror_equals_source();
-  EXPECT_EQ(mirror().size(), 29u);
+}
+
+// The daemon's user may not write the database file, or its -wal (SQLite creates the -wal with
+// the database's mode, so it stays read-only after the file is fixed). SQLite would quietly open
+// such a database read-only and the daemon fail every cycle until restarted, even once fixed; it
+// must refuse to start instead, saying why (under systemd, Restart= then retries it). Runs dvsync
+// as nobody: root writes any file.
+class unwritable_database : public fault_test {
+ protected:
+  void SetUp() override {
+    setpriv_ = program_on_path("setpriv");
+    if (::geteuid() != 0 || !setpriv_) GTEST_SKIP() << "needs root and setpriv (util-linux) to run dvsync as nobody";
+    daemon_test::SetUp();
+  }
+
+  process_result as_nobody(std::string const& command, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+    return run_process({*setpriv_, "--reuid=65534", "--regid=65534", "--clear-groups", dvsync_binary(), command, "--config",
+                        config_path_},
+                       secret_env(), timeout);
+  }
+
+  // Hands the test directory to nobody, as a service's state directory belongs to its user.
+  void give_to_nobody() {
+    for (auto const& entry : fs::recursive_directory_iterator(dir_.path()))
+      ASSERT_EQ(::lchown(entry.path().c_str(), 65534, 65534), 0) << entry.path();
+    ASSERT_EQ(::chown(dir_.path().c_str(), 65534, 65534), 0);
+  }
+
+  std::optional<std::string> setpriv_;
+};
+
+TEST_F(unwritable_database, is_refused_at_start_and_used_once_it_is_writable_again) {
+  write_config(fast_retries());
+  create_books(0, 9);
+  ASSERT_EQ(once().exit_code, 0);
+  give_to_nobody();
+  auto const rows = mirror();
+  auto const link = stored_delta_link(db_path_, "sample_book");
+  create_books(10, 14);
+
+  std::string const wal = db_path_ + "-wal";
+  ASSERT_TRUE(fs::exists(wal)) << "dvsync keeps its -wal (persistent WAL)";
+  for (auto [db_mode, wal_mode] : {std::pair{0444, 0644}, std::pair{0644, 0444}}) {
+    SCOPED_TRACE(fmt::format("database {:o}, -wal {:o}", db_mode, wal_mode));
+    ASSERT_EQ(::chmod(db_path_.c_str(), db_mode), 0);
+    ASSERT_EQ(::chmod(wal.c_str(), wal_mode), 0);
+    for (std::string command : {"run", "once"}) {
+      auto r = as_nobody(command);
+      EXPECT_NE(r.exit_code, 0) << command << " kept running on a database it cannot write:\n" << r.err;
+      EXPECT_NE(r.exit_code, -1) << command << " had to be killed";
+      EXPECT_TRUE(contains(r.err, "cannot write " + db_path_)) << r.err;
+      EXPECT_TRUE(contains(r.err, "Permission denied")) << r.err;
+    }
+    expect_unchanged(rows, link);
+  }
+
+  ASSERT_EQ(::chmod(db_path_.c_str(), 0640), 0);
+  ASSERT_EQ(::chmod(wal.c_str(), 0640), 0);
+  auto r = as_nobody("once");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_mirror_equals_source();
+  EXPECT_EQ(mirror().size(), 15u);
 }
 
 }  // namespace
