@@ -20,7 +20,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -44,8 +46,86 @@ constexpr std::size_t max_idle_per_origin = 4;
 // A TLS close_notify exchange after "Connection: close" is a courtesy: never wait long for it.
 constexpr std::chrono::seconds shutdown_budget{1};
 
+// Bytes asked of the socket per read: Beast's parser otherwise reads a body 512 bytes at a time
+// once its buffer has been consumed, one system call (and timer reset) per 512 bytes.
+constexpr std::size_t read_chunk = 64 * 1024;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_gzip(std::string_view content_encoding) {
+  auto const e = trim(content_encoding);
+  return iequals(e, "gzip") || iequals(e, "x-gzip");
+}
+
+// A response body decoded while it arrives: identity bytes are appended as they come, gzip bytes
+// go through a streaming decoder, so a compressed page is never held whole beside its text. Any
+// other encoding is kept as received, for to_response to refuse.
+struct decoding_body {
+  struct value_type {
+    std::string text;
+    std::size_t limit = 0;                // decoded bytes allowed
+    std::optional<core::error> failure;   // why decoding stopped the read, if it did
+  };
+
+  class reader {
+   public:
+    // Beast builds the reader with the parser, before the header arrives: look at it in init().
+    template <bool is_request, class Fields>
+    reader(bhttp::header<is_request, Fields>& h, value_type& body)
+        : content_encoding_([&h] { return std::string_view(h[bhttp::field::content_encoding]); }), body_(body) {}
+
+    void init(boost::optional<std::uint64_t> const& length, error_code& ec) {
+      ec = {};
+      if (is_gzip(content_encoding_()))
+        decoder_.emplace(body_.limit);
+      else if (length)
+        body_.text.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, body_.limit)));
+    }
+
+    template <class Buffers>
+    std::size_t put(Buffers const& buffers, error_code& ec) {
+      ec = {};
+      std::size_t n = 0;
+      for (auto const b : beast::buffers_range_ref(buffers)) {
+        std::string_view const chunk(static_cast<char const*>(b.data()), b.size());
+        n += chunk.size();
+        if (!decoder_) {
+          body_.text.append(chunk);
+        } else if (auto r = decoder_->feed(chunk, body_.text); !r) {
+          return stop(r.error(), n, ec);
+        }
+      }
+      received_ += n;
+      return n;
+    }
+
+    void finish(error_code& ec) {
+      ec = {};
+      // An empty body (a 204, say) is not a gzip stream and needs none.
+      if (decoder_ && received_ > 0)
+        if (auto r = decoder_->finish(); !r) stop(r.error(), 0, ec);
+    }
+
+   private:
+    std::size_t stop(core::error e, std::size_t n, error_code& ec) {
+      body_.failure = std::move(e);
+      ec = make_error_code(boost::system::errc::illegal_byte_sequence);
+      return n;
+    }
+
+    std::function<std::string_view()> content_encoding_;  // reads the parser's header
+    value_type& body_;
+    std::optional<gzip_decoder> decoder_;
+    std::size_t received_ = 0;
+  };
+};
+
 using beast_request = bhttp::request<bhttp::string_body>;
-using beast_response = bhttp::response<bhttp::string_body>;
+using beast_response = bhttp::response<decoding_body>;
 
 // What the certificate checks said during one handshake, so a refusal can say which check failed.
 struct verify_record {
@@ -120,12 +200,6 @@ bhttp::verb to_beast(verb v) {
 
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string seconds_text(std::chrono::milliseconds d) {
   d = std::max(d, std::chrono::milliseconds{0});
   return std::to_string(d.count() / 1000) + "." + std::to_string(d.count() % 1000 / 100) + " s";
@@ -181,6 +255,7 @@ void log_spawn_failure(std::exception_ptr e) {
 
 struct exchange_outcome {
   error_code ec;
+  std::optional<core::error> failure;  // the body could not be decoded (set with ec)
   bool answered = false;   // some bytes of a response arrived
   bool keep_alive = false;
   beast_response res;
@@ -242,6 +317,7 @@ struct client::impl {
 
     auto conn = std::make_unique<connection>();
     conn->origin = origin(ep);
+    conn->buffer.reserve(read_chunk);
     if (ep.tls) {
       conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, tls_ctx);
     } else {
@@ -297,9 +373,10 @@ struct client::impl {
       out.ec = wec;
       co_return out;
     }
-    bhttp::response_parser<bhttp::string_body> parser;
+    bhttp::response_parser<decoding_body> parser;
     parser.body_limit(sizes.body);
     parser.header_limit(sizes.header);
+    parser.get().body().limit = sizes.body;
     error_code rec;
     if (conn->tls) {
       std::tie(rec, std::ignore) = co_await bhttp::async_read(*conn->tls, conn->buffer, parser, use_tuple);
@@ -309,6 +386,7 @@ struct client::impl {
     out.answered = parser.got_some();
     if (rec) {
       out.ec = rec;
+      out.failure = std::move(parser.get().body().failure);
       co_return out;
     }
     out.keep_alive = parser.keep_alive();
@@ -329,18 +407,12 @@ struct client::impl {
     out.reason = std::string(res.reason());
     out.headers.reserve(std::distance(res.begin(), res.end()));
     for (auto const& field : res) out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-    out.body = std::move(res.body());
+    out.body = std::move(res.body().text);
 
+    // gzip was decoded while it arrived.
     auto const encoding = trim(res[bhttp::field::content_encoding]);
-    if (encoding.empty() || iequals(encoding, "identity")) return out;
-    if (!iequals(encoding, "gzip") && !iequals(encoding, "x-gzip")) {
-      return core::make_error(core::errc::protocol, where + " answered with an unsupported Content-Encoding: " + std::string(encoding));
-    }
-    if (out.body.empty()) return out;
-    auto decoded = gunzip(out.body, sizes.body);
-    if (!decoded) return decoded.error();
-    out.body = std::move(*decoded);
-    return out;
+    if (encoding.empty() || iequals(encoding, "identity") || is_gzip(encoding)) return out;
+    return core::make_error(core::errc::protocol, where + " answered with an unsupported Content-Encoding: " + std::string(encoding));
   }
 
   asio::awaitable<core::result<response>> send(request req) {
@@ -373,6 +445,7 @@ struct client::impl {
         conn = std::move(*fresh);
       }
       auto outcome = co_await exchange(conn.get(), breq, deadline, sizes);
+      if (outcome.failure) co_return *outcome.failure;
       if (outcome.ec) {
         // A server may close an idle connection just as we reuse it; the request never reached
         // its handler, so one retry on a new connection is safe.

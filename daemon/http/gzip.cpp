@@ -2,32 +2,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
+#include <optional>
 
 namespace dvsync::http {
 
 namespace {
-
-// Owns a z_stream between inflateInit2 and inflateEnd.
-class inflater {
- public:
-  inflater() {
-    // windowBits 15 + 16: accept the gzip wrapper only, with the largest window.
-    ok_ = inflateInit2(&zs_, 15 + 16) == Z_OK;
-  }
-  ~inflater() {
-    if (ok_) inflateEnd(&zs_);
-  }
-  inflater(inflater const&) = delete;
-  inflater& operator=(inflater const&) = delete;
-
-  bool ok() const { return ok_; }
-  z_stream& stream() { return zs_; }
-
- private:
-  z_stream zs_{};
-  bool ok_ = false;
-};
 
 core::error corrupt(std::string_view why) {
   return core::make_error(core::errc::network, "gzip response body is corrupt or cut short: " + std::string(why));
@@ -35,38 +16,75 @@ core::error corrupt(std::string_view why) {
 
 }  // namespace
 
-core::result<std::string> gunzip(std::string_view compressed, std::size_t max_size) {
-  inflater inf;
-  if (!inf.ok()) return core::make_error(core::errc::io, "zlib inflateInit2 failed");
-  z_stream& zs = inf.stream();
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
-  if (compressed.size() != zs.avail_in) return core::make_error(core::errc::protocol, "gzip response body too large");
+struct gzip_decoder::impl {
+  z_stream zs{};
+  bool initialized = false;
+  bool member_done = false;  // the input so far ends exactly at the end of a member
+  std::size_t max_size = 0;
+  std::optional<core::error> failed;
+  std::array<char, 64 * 1024> chunk{};
 
-  std::string out;
-  std::array<char, 64 * 1024> chunk;
-  bool member_done = false;
-  for (;;) {
-    zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
-    zs.avail_out = static_cast<uInt>(chunk.size());
-    int const rc = inflate(&zs, Z_NO_FLUSH);
-    std::size_t const produced = chunk.size() - zs.avail_out;
-    if (out.size() + produced > max_size) return core::make_error(core::errc::protocol, "decoded response body over the size limit");
-    out.append(chunk.data(), produced);
-
-    if (rc == Z_STREAM_END) {
-      member_done = true;
-      if (zs.avail_in == 0) break;
-      // Another gzip member follows (RFC 1952 allows several).
-      if (inflateReset(&zs) != Z_OK) return corrupt("cannot reset");
-      member_done = false;
-      continue;
-    }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;  // input ended inside a member
-    if (rc != Z_OK) return corrupt(zs.msg != nullptr ? zs.msg : "inflate failed");
+  ~impl() {
+    if (initialized) inflateEnd(&zs);
   }
-  if (!member_done) return corrupt("stream ends before the gzip trailer");
-  return out;
+
+  core::error fail(core::error e) {
+    failed = e;
+    return e;
+  }
+};
+
+gzip_decoder::gzip_decoder(std::size_t max_size) : impl_(std::make_unique<impl>()) {
+  impl_->max_size = max_size;
+  // windowBits 15 + 16: accept the gzip wrapper only, with the largest window.
+  impl_->initialized = inflateInit2(&impl_->zs, 15 + 16) == Z_OK;
+  if (!impl_->initialized) impl_->failed = core::make_error(core::errc::io, "zlib inflateInit2 failed");
+}
+
+gzip_decoder::~gzip_decoder() = default;
+
+core::result<void> gzip_decoder::feed(std::string_view input, std::string& out) {
+  auto& s = *impl_;
+  if (s.failed) return *s.failed;
+  z_stream& zs = s.zs;
+  while (!input.empty()) {
+    // zlib counts in uInt: hand it at most 1 GiB at a time.
+    std::size_t const take = std::min<std::size_t>(input.size(), std::size_t{1} << 30);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    zs.avail_in = static_cast<uInt>(take);
+    input.remove_prefix(take);
+    bool output_pending = false;  // inflate filled the buffer: it may hold more
+    while (zs.avail_in > 0 || output_pending) {
+      if (s.member_done) {
+        if (zs.avail_in == 0) break;
+        if (inflateReset(&zs) != Z_OK) return s.fail(corrupt("cannot reset"));
+        s.member_done = false;  // another gzip member follows
+      }
+      zs.next_out = reinterpret_cast<Bytef*>(s.chunk.data());
+      zs.avail_out = static_cast<uInt>(s.chunk.size());
+      int const rc = inflate(&zs, Z_NO_FLUSH);
+      std::size_t const produced = s.chunk.size() - zs.avail_out;
+      if (out.size() + produced > s.max_size)
+        return s.fail(core::make_error(core::errc::protocol, "decoded response body over the size limit"));
+      out.append(s.chunk.data(), produced);
+      if (rc == Z_STREAM_END) {
+        s.member_done = true;
+        output_pending = false;
+        continue;
+      }
+      if (rc == Z_BUF_ERROR) break;  // no progress possible until more input arrives
+      if (rc != Z_OK) return s.fail(corrupt(zs.msg != nullptr ? zs.msg : "inflate failed"));
+      output_pending = zs.avail_out == 0;
+    }
+  }
+  return {};
+}
+
+core::result<void> gzip_decoder::finish() {
+  auto& s = *impl_;
+  if (s.failed) return *s.failed;
+  if (!s.member_done) return s.fail(corrupt("stream ends before the gzip trailer"));
+  return {};
 }
 
 }  // namespace dvsync::http

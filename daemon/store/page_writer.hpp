@@ -12,6 +12,7 @@ struct database::page_writer {
   statement upsert;                        // into the shadow (full) or the stage (delta)
   statement stage_delete;
   statement stage_reject;
+  std::optional<statement> insert_shadow;  // full cycles only: tried before `upsert`
   std::optional<statement> delete_shadow;  // full cycles only
   std::optional<statement> prune_rejects;  // full cycles only
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <mutex>
 #include <utility>
 
 namespace dvsync::store {
@@ -28,6 +29,10 @@ std::string sql_excerpt(sqlite3_stmt* stmt) {
 
 core::result<connection> connection::open(std::string const& path_or_uri, open_mode mode,
                                            std::chrono::milliseconds busy_timeout) {
+  // Memory statistics take a global mutex on every allocation SQLite makes; nothing reads them.
+  // Only possible before SQLite initializes, which the first open does.
+  static std::once_flag library_configured;
+  std::call_once(library_configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |= mode == open_mode::read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : SQLITE_OPEN_READWRITE;
   sqlite3* raw = nullptr;
@@ -206,6 +211,22 @@ core::result<void> statement::run() {
     auto r = step();
     if (!r) return r.error();
     if (!*r) return {};
+  }
+}
+
+core::result<bool> statement::run_unless_conflict() {
+  if (bind_rc_ != SQLITE_OK) return step().error();  // step() reports the failed bind
+  for (;;) {
+    int const rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) continue;
+    if (rc == SQLITE_DONE) {
+      sqlite3_reset(stmt_);
+      return true;
+    }
+    auto e = make_sqlite_error(db_, rc, sql_excerpt(stmt_));
+    sqlite3_reset(stmt_);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) return false;
+    return e;
   }
 }
 

@@ -90,6 +90,9 @@ class statement {
   core::result<bool> step();
   // Steps to the end (a statement that returns no rows).
   core::result<void> run();
+  // Like run(), but a PRIMARY KEY or UNIQUE violation is `false` (the statement changed nothing)
+  // instead of an error.
+  core::result<bool> run_unless_conflict();
   // Ends a query early; a no-op after step() returned false.
   void reset();
 

@@ -124,6 +124,15 @@ std::string table_layout::upsert_shadow() const {
                      q(shadow_name), join(names), join(params), q(columns[1]), q(version_column), columns.size());
 }
 
+std::string table_layout::insert_shadow() const {
+  std::vector<std::string> names, params;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    names.push_back(q(columns[i]));
+    params.push_back(fmt::format("?{}", i + 1));
+  }
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(shadow_name), join(names), join(params));
+}
+
 std::string table_layout::upsert_stage() const {
   std::vector<std::string> names = {"dvsync_id", "dvsync_op", "dvsync_version", q(columns[0])};
   std::vector<std::string> params = {"?2", "'u'", fmt::format("?{}", columns.size()), "?1"};

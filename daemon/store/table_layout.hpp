@@ -28,6 +28,7 @@ struct table_layout {
   // Row statements. Parameters: ?1 key, ?2 id, ?3.. the other columns, then the version; a row
   // whose id is already there with a higher version is left alone (duplicates keep the highest).
   std::string upsert_shadow() const;
+  std::string insert_shadow() const;        // same parameters; fails on any conflict of key or id
   std::string upsert_stage() const;
   std::string delete_shadow() const;        // ?1 id
   std::string stage_delete() const;         // ?1 id; replaces whatever the id had staged

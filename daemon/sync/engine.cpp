@@ -6,12 +6,22 @@
 #include "dataverse/page_parser.hpp"
 #include "store/database.hpp"
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <functional>
+#include <optional>
 
 namespace dvsync::sync {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using namespace boost::asio::experimental::awaitable_operators;
+
+// Synchronous work as an awaitable, so that it can run beside a request in flight: `a && now(w)`
+// starts `a` first, which runs until it waits for the network (its request already sent), then
+// runs `w` to its end, then lets `a` finish.
+boost::asio::awaitable<core::result<void>> now(std::function<core::result<void>()> work) { co_return work(); }
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -61,8 +71,17 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
 
   std::string url = p.url;
   bool first_fetch = true;
+  // The next page's body when it was fetched while the previous page was being staged.
+  std::optional<core::result<std::string>> prefetched;
   for (;;) {
-    auto body = co_await source_.get(url);
+    // Not a conditional expression: with co_await in an operand of `?:`, gcc 12 handed the parser
+    // a body that was not there.
+    core::result<std::string> body = core::make_error(core::errc::cancelled, "no page");
+    if (prefetched)
+      body = std::move(*prefetched);
+    else
+      body = co_await source_.get(url);
+    prefetched.reset();
     if (!body) {
       auto const& e = body.error();
       if (!fell_back && e.code == core::errc::token_expired) {
@@ -102,7 +121,13 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
         if (auto ok = dataverse::check_link(**link, dataverse_.url); !ok) co_return ok.error();
 
     if (page->next_link) {
-      if (auto r = db_.stage_page(spec, *page, *page->next_link); !r) co_return r.error();
+      // Both cores work: the server prepares the next page while this one is written to SQLite.
+      // A page that fails to stage ends the cycle; the next page, fetched meanwhile, is dropped.
+      *body = std::string();  // parsed: its memory is free for the next body
+      auto [next, staged] = co_await (source_.get(*page->next_link) &&
+                                      now([&] { return db_.stage_page(spec, *page, *page->next_link); }));
+      if (!staged) co_return staged.error();
+      prefetched = std::move(next);
       core::crash_point("after_commit");
       core::log::debug("cycle.page", {{"table", spec.table}, {"page", report.pages},
                                       {"rows", page->upserts.size()}, {"deletes", page->deletes.size()}});

@@ -142,6 +142,32 @@ TEST_F(HttpClientTest, GzipBodyIsDecoded) {
   EXPECT_EQ(server.requests().at(0).header("Accept-Encoding"), "gzip");
 }
 
+TEST_F(HttpClientTest, GzipBodyOfManyReadsIsDecodedWhileItArrives) {
+  // Numbers compress about threefold: megabytes of input, hundreds of socket reads.
+  std::string text;
+  for (int i = 0; text.size() < 3'000'000; ++i) text += std::to_string(i * 7919 % 1000003) + ",";
+  test_server server([&](recorded_request const&) {
+    return scripted_reply{http_response(200, gzip(text), {{"Content-Encoding", "gzip"}})};
+  });
+  auto c = make_client();
+  auto res = get(c, server.url("/"));
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->body, text);
+}
+
+TEST_F(HttpClientTest, DecodedGzipOverTheBodyLimitIsAProtocolError) {
+  std::string const text(100'000, 'x');
+  test_server server([&](recorded_request const&) {
+    return scripted_reply{http_response(200, gzip(text), {{"Content-Encoding", "gzip"}})};
+  });
+  limits small;
+  small.body = 50'000;  // the compressed body fits, the decoded one does not
+  auto c = make_client({5s, 5s}, small);
+  auto res = get(c, server.url("/"));
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().code, errc::protocol);
+}
+
 TEST_F(HttpClientTest, CorruptGzipIsANetworkError) {
   test_server server([](recorded_request const&) {
     std::string packed = gzip(std::string(4000, 'x'));

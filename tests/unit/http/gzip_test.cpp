@@ -23,6 +23,15 @@ std::string compress(std::string const& text) {
   return out;
 }
 
+// The whole input at once, as a body that arrived in one read.
+core::result<std::string> gunzip(std::string_view compressed, std::size_t max_size) {
+  gzip_decoder decoder(max_size);
+  std::string out;
+  if (auto r = decoder.feed(compressed, out); !r) return r.error();
+  if (auto r = decoder.finish(); !r) return r.error();
+  return out;
+}
+
 std::string sample_text() {
   std::string s;
   for (int i = 0; i < 5000; ++i) s += "{\"sample_bookcode\":\"BookCode" + std::to_string(i) + "\"},";
@@ -71,6 +80,43 @@ TEST(GzipTest, OutputOverTheLimitIsAProtocolError) {
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().code, core::errc::protocol);
   EXPECT_TRUE(gunzip(compress(text), text.size()));
+}
+
+TEST(GzipTest, ChunksOfAnySizeDecodeLikeTheWhole) {
+  auto const text = sample_text();
+  auto const packed = compress(text) + compress("tail");
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4096}, packed.size() - 1}) {
+    gzip_decoder decoder(1 << 20);
+    std::string out;
+    for (std::size_t at = 0; at < packed.size(); at += chunk) {
+      auto r = decoder.feed(std::string_view(packed).substr(at, chunk), out);
+      ASSERT_TRUE(r) << "chunk " << chunk << ": " << r.error().message;
+    }
+    ASSERT_TRUE(decoder.finish()) << "chunk " << chunk;
+    EXPECT_EQ(out, text + "tail") << "chunk " << chunk;
+  }
+}
+
+TEST(GzipTest, OutputLargerThanOneBufferFromOneSmallChunkIsComplete) {
+  // 1 MiB of one byte compresses to about a kilobyte: one feed must drain all of it.
+  std::string const text(1 << 20, 'a');
+  gzip_decoder decoder(text.size());
+  std::string out;
+  ASSERT_TRUE(decoder.feed(compress(text), out));
+  ASSERT_TRUE(decoder.finish());
+  EXPECT_EQ(out.size(), text.size());
+}
+
+TEST(GzipTest, AFailureIsFinal) {
+  gzip_decoder decoder(1 << 20);
+  std::string out;
+  auto bad = decoder.feed("not gzip at all", out);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, core::errc::network);
+  auto again = decoder.feed(compress("fine"), out);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, core::errc::network);
+  EXPECT_FALSE(decoder.finish());
 }
 
 }  // namespace
