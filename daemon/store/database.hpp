@@ -100,6 +100,8 @@ class database {
   core::result<std::optional<cycle_kind>> cycle_in_progress(std::string const& table);
   core::result<void> stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page);
   core::result<void> advance_cursor(std::string const& table, std::string const& next_link);
+  // The mirror's row count: remembered, or counted once.
+  core::result<std::int64_t> mirror_rows(table_layout const& layout);
 
   // Declared first so that it is released last, after the connection has closed.
   std::optional<file_lock> lock_;
@@ -108,6 +110,9 @@ class database {
   std::unique_ptr<statement> read_cycle_kind_;
   std::unique_ptr<statement> advance_cursor_;
   std::map<std::string, std::unique_ptr<page_writer>> writers_;
+  // Rows of each mirror table as this connection last committed them (it is the only writer):
+  // status and the end of a delta cycle need no count(*), which reads the whole table.
+  std::map<std::string, std::int64_t> mirror_rows_;
 };
 
 }  // namespace dvsync::store

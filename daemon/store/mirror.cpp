@@ -161,11 +161,24 @@ core::result<std::int64_t> merge_full(connection& c, table_layout const& l, std:
   return removed;
 }
 
-core::result<void> merge_delta(connection& c, table_layout const& l, std::string const& table, std::int64_t now) {
-  if (auto r = c.exec(l.merge_deletes()); !r) return r;
-  if (auto r = run_with_table(c, l.merge_clear_rejects(), table); !r) return r;
-  if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r;
-  return c.exec(l.merge_upserts());
+// Returns how many rows the mirror gained (negative: lost). Mirror rows that staged upserts
+// displace (same id, or a key they take) are deleted first, so the upserts conflict only with one
+// another: each distinct staged key ends as one row. That is what INSERT OR REPLACE alone would
+// leave, counted in O(changes) instead of by count(*) over the whole table.
+core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std::string const& table, std::int64_t now) {
+  std::int64_t gained = 0;
+  if (auto r = c.exec(l.merge_deletes()); !r) return r.error();
+  gained -= c.changes();
+  if (auto r = run_with_table(c, l.merge_clear_rejects(), table); !r) return r.error();
+  if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
+  for (auto const& sql : {l.merge_displaced_by_id(), l.merge_displaced_by_key()}) {
+    if (auto r = c.exec(sql); !r) return r.error();
+    gained -= c.changes();
+  }
+  auto added = c.query_int(l.count_staged_keys());
+  if (!added) return added.error();
+  if (auto r = c.exec(l.merge_upserts()); !r) return r.error();
+  return gained + *added;
 }
 
 }  // namespace
@@ -225,6 +238,7 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
         return r;
     }
   }
+  if (created) mirror_rows_.erase(spec.table);  // a table made anew: whatever was remembered is gone
   return tx->commit();
 }
 
@@ -293,19 +307,25 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
     auto rows = conn_.query_int(layout.count_rows(layout.shadow_name));
     if (!rows) return rows.error();
     totals.upserts = *rows;
+    totals.rows = *rows;  // the shadow becomes the mirror
     auto removed = merge_full(conn_, layout, spec.table, now);
     if (!removed) return removed.error();
     totals.deletes = *removed;
   } else {
     totals.upserts = staged->upserts;
     totals.deletes = staged->deletes;
-    if (auto r = merge_delta(conn_, layout, spec.table, now); !r) return r.error();
+    auto before = mirror_rows(layout);
+    if (!before) return before.error();
+    totals.rows = *before;
+    // An empty stage (the idle poll) has nothing to merge.
+    if (staged->upserts + staged->deletes + staged->rejects > 0) {
+      auto gained = merge_delta(conn_, layout, spec.table, now);
+      if (!gained) return gained.error();
+      totals.rows += *gained;
+    }
   }
   core::crash_point("final_merge");
   if (auto r = drop_cycle_tables(conn_, layout); !r) return r.error();
-  auto rows = conn_.query_int(layout.count_rows(layout.mirror_name));
-  if (!rows) return rows.error();
-  totals.rows = *rows;
 
   // The right-hand sides read the row as it was: delta_link below is the previous link.
   auto st = conn_.prepare(
@@ -328,6 +348,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   if (auto r = st->run(); !r) return r.error();
   core::crash_point("before_commit");
   if (auto r = tx->commit(); !r) return r.error();
+  mirror_rows_[spec.table] = totals.rows;
   return totals;
 }
 
@@ -357,6 +378,14 @@ core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string 
   st.reset();
   if (!kind) return std::optional<cycle_kind>{};
   return std::optional<cycle_kind>{*kind == "full" ? cycle_kind::full : cycle_kind::delta};
+}
+
+core::result<std::int64_t> database::mirror_rows(table_layout const& layout) {
+  if (auto it = mirror_rows_.find(layout.mirror_name); it != mirror_rows_.end()) return it->second;
+  auto rows = conn_.query_int(layout.count_rows(layout.mirror_name));
+  if (!rows) return rows.error();
+  mirror_rows_[layout.mirror_name] = *rows;
+  return *rows;
 }
 
 core::result<void> database::advance_cursor(std::string const& table, std::string const& next_link) {

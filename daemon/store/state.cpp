@@ -162,7 +162,9 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
     t.entity_set = s.entity_set;
     auto exists = mirror_exists(conn_, s.table);
     if (!exists) return exists.error();
-    if (*exists) {
+    if (auto known = mirror_rows_.find(s.table); *exists && known != mirror_rows_.end()) {
+      t.rows = known->second;
+    } else if (*exists) {
       auto rows = conn_.query_int(fmt::format("SELECT count(*) FROM {}", quote_identifier(s.table)));
       if (!rows) return rows.error();
       t.rows = *rows;

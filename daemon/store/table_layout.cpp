@@ -186,6 +186,20 @@ std::string table_layout::merge_add_rejects() const {
                      q(stage_name));
 }
 
+std::string table_layout::merge_displaced_by_id() const {
+  return fmt::format("DELETE FROM {} WHERE {} IN (SELECT dvsync_id FROM {} WHERE dvsync_op = 'u')", q(mirror_name),
+                     q(columns[1]), q(stage_name));
+}
+
+std::string table_layout::merge_displaced_by_key() const {
+  return fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM {2} WHERE dvsync_op = 'u')", q(mirror_name),
+                     q(columns[0]), q(stage_name));
+}
+
+std::string table_layout::count_staged_keys() const {
+  return fmt::format("SELECT count(DISTINCT {}) FROM {} WHERE dvsync_op = 'u'", q(columns[0]), q(stage_name));
+}
+
 std::string table_layout::merge_upserts() const {
   std::vector<std::string> names, values;
   for (std::size_t i = 0; i < columns.size(); ++i) names.push_back(q(columns[i]));

@@ -41,7 +41,10 @@ struct table_layout {
   std::string merge_deletes() const;        // mirror rows of staged deletes and rejects
   std::string merge_clear_rejects() const;  // rejects of ids that were upserted or deleted
   std::string merge_add_rejects() const;
+  std::string merge_displaced_by_id() const;   // mirror rows of staged upserts' ids
+  std::string merge_displaced_by_key() const;  // mirror rows holding keys that staged upserts take
   std::string merge_upserts() const;        // ascending version, then arrival
+  std::string count_staged_keys() const;    // distinct keys of staged upserts: the rows they become
 
   // Full merge.
   std::string count_rows(std::string const& name) const;

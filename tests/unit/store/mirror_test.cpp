@@ -117,6 +117,33 @@ TEST_F(mirror_test, when_two_staged_rows_claim_one_key_the_higher_version_wins) 
   EXPECT_EQ(mirror_rows(r), (V{"Y:b:b:11"}));
 }
 
+TEST_F(mirror_test, the_row_count_of_a_delta_is_exact_without_counting_the_table) {
+  auto db = open_db();
+  auto r = reader();
+  initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 1), book("c", text("Z"), "c", 1),
+                    book("d", text("W"), "d", 1)});
+  auto check = [&](dataverse::page const& page, std::string const& link) {
+    ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+    auto totals = db.finish_cycle(books(), page, link, 2000);
+    ASSERT_TRUE(totals) << totals.error().message;
+    auto counted = r.query_int("SELECT count(*) FROM sample_book").value();
+    EXPECT_EQ(totals->rows, counted) << link;
+    EXPECT_EQ(db.read_status(2000).value().at(0).rows, counted) << link;
+  };
+  // A new row; a key change; a key taken from a row the delta does not mention.
+  check(upserts({book("e", text("V"), "e", 2), book("a", text("Q"), "a", 2), book("b", text("Z"), "b", 2)}), "link-2");
+  // Two rows swap keys; a delete of a known and of an unknown id; a reject of a mirrored row.
+  auto mixed = upserts({book("a", text("V"), "a", 3), book("e", text("Q"), "e", 3)});
+  mixed.deletes = {"d", "never-seen"};
+  mixed.rejects = {{"b", "{}", "no key"}};
+  check(mixed, "link-3");
+  // Two staged rows claim one key; the same id twice; nothing at all.
+  check(upserts({book("f", text("K"), "f", 4), book("g", text("K"), "g", 5), book("a", text("V"), "a", 6),
+                 book("a", text("V"), "a", 7)}),
+        "link-4");
+  check({}, "link-5");
+}
+
 TEST_F(mirror_test, a_row_created_and_deleted_within_one_cycle_leaves_nothing) {
   auto db = open_db();
   initial_sync(db, {book("a", text("X"), "a", 1)});
