@@ -136,7 +136,9 @@ core::result<database> database::open(config::database_settings const& settings)
 
   core::log::info("store.open", {{"path", path}, {"schema_version", *version},
                                  {"synchronous", settings.synchronous_full ? "full" : "normal"}});
-  return database(path, std::move(*c));
+  database db(path, std::move(*c));
+  db.synchronous_full_ = settings.synchronous_full;
+  return db;
 }
 
 core::result<database> database::open_read_only(std::string const& path, std::chrono::milliseconds busy_timeout) {
@@ -191,6 +193,14 @@ core::result<std::string> database::integrity_check() {
     out += st->column_text(0);
   }
   return out;
+}
+
+core::result<void> database::durability(bool changes_data) {
+  bool const relax = synchronous_full_ && !changes_data;
+  if (relax == relaxed_) return {};
+  if (auto r = conn_.exec(relax ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL"); !r) return r;
+  relaxed_ = relax;
+  return {};
 }
 
 core::result<connection::checkpoint_outcome> database::checkpoint_truncate() { return conn_.checkpoint_truncate(); }

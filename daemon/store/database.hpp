@@ -102,6 +102,11 @@ class database {
   core::result<void> advance_cursor(std::string const& table, std::string const& next_link);
   // The mirror's row count: remembered, or counted once.
   core::result<std::int64_t> mirror_rows(table_layout const& layout);
+  // Sets the durability of the next commits, outside any transaction. Commits that change no
+  // mirror data (bookkeeping, the end of an idle poll) skip the fsync of synchronous=FULL: power
+  // loss may undo them, which leaves mirror and delta link as consistent as before, and the next
+  // data commit syncs them too. Data commits keep the configured level (DESIGN.md decision 7).
+  core::result<void> durability(bool changes_data);
 
   // Declared first so that it is released last, after the connection has closed.
   std::optional<file_lock> lock_;
@@ -113,6 +118,8 @@ class database {
   // Rows of each mirror table as this connection last committed them (it is the only writer):
   // status and the end of a delta cycle need no count(*), which reads the whole table.
   std::map<std::string, std::int64_t> mirror_rows_;
+  bool synchronous_full_ = true;  // as configured
+  bool relaxed_ = false;          // synchronous is NORMAL for now, FULL being configured
 };
 
 }  // namespace dvsync::store

@@ -187,6 +187,7 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
   writers_.erase(spec.table);
+  if (auto r = durability(false); !r) return r;
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
 
@@ -267,6 +268,7 @@ core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_k
 
 core::result<void> database::stage_page(config::table_spec const& spec, dataverse::page const& page,
                                         std::string const& next_link) {
+  if (auto r = durability(true); !r) return r;
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
   auto kind = cycle_in_progress(spec.table);
@@ -285,18 +287,32 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
                                                   std::string const& delta_link, std::int64_t now) {
   if (delta_link.empty())
     return core::make_error(core::errc::protocol, fmt::format("table {}: the cycle ended without a delta link", spec.table));
+  auto made = make_layout(spec);
+  if (!made) return made.error();
+  table_layout const& layout = *made;
+  bool const page_empty = last_page.upserts.empty() && last_page.deletes.empty() && last_page.rejects.empty();
+
+  // Decided before the transaction starts: only a delta whose stage and last page are both empty
+  // (the idle poll) leaves the mirror as it was. A stage that cannot be read counts as data.
+  bool changes_data = true;
+  if (auto before = cycle_in_progress(spec.table); page_empty && before && *before == cycle_kind::delta) {
+    auto empty = conn_.query_int(layout.stage_is_empty());
+    changes_data = !(empty && *empty == 1);
+  }
+  if (auto r = durability(changes_data); !r) return r.error();
+
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
   auto kind = cycle_in_progress(spec.table);
   if (!kind) return kind.error();
   if (!*kind)
     return core::make_error(core::errc::database, fmt::format("table {}: no cycle in progress to finish", spec.table));
-  auto w = writer_for(spec, **kind);
-  if (!w) return w.error();
-  if (auto r = stage_rows(**w, spec, last_page); !r) return r.error();
-
+  if (!page_empty) {
+    auto w = writer_for(spec, **kind);
+    if (!w) return w.error();
+    if (auto r = stage_rows(**w, spec, last_page); !r) return r.error();
+  }
   // The statements of this cycle refer to tables about to be dropped or renamed.
-  table_layout const layout = (*w)->layout;
   writers_.erase(spec.table);
 
   auto staged = count_staged(conn_, layout);
@@ -356,6 +372,7 @@ core::result<void> database::abandon_cycle(config::table_spec const& spec) {
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
   writers_.erase(spec.table);
+  if (auto r = durability(false); !r) return r;
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
   if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;

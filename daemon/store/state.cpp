@@ -104,6 +104,7 @@ core::result<table_state> database::load_state(std::string const& table) {
 }
 
 core::result<bool> database::request_resync(std::string const& table, std::string const& reason) {
+  if (auto r = durability(true); !r) return r.error();
   auto st = conn_.prepare(
       "UPDATE dvsync_table_state SET resync_requested = 1, resync_reason = ?2 WHERE table_name = ?1");
   if (!st) return st.error();
@@ -114,6 +115,7 @@ core::result<bool> database::request_resync(std::string const& table, std::strin
 }
 
 core::result<void> database::record_attempt(std::string const& table, std::int64_t now) {
+  if (auto r = durability(false); !r) return r;
   auto st = conn_.prepare("UPDATE dvsync_table_state SET last_attempt_at = ?2 WHERE table_name = ?1");
   if (!st) return st.error();
   st->bind_text(1, table);
@@ -124,6 +126,7 @@ core::result<void> database::record_attempt(std::string const& table, std::int64
 }
 
 core::result<void> database::record_failure(std::string const& table, std::string const& message, std::int64_t now) {
+  if (auto r = durability(false); !r) return r;
   auto st = conn_.prepare("UPDATE dvsync_table_state SET last_error = ?2, last_error_at = ?3 WHERE table_name = ?1");
   if (!st) return st.error();
   std::string_view text = message;

@@ -168,6 +168,10 @@ std::string table_layout::count_stage_ops() const {
   return fmt::format("SELECT dvsync_op, count(*) FROM {} GROUP BY dvsync_op", q(stage_name));
 }
 
+std::string table_layout::stage_is_empty() const {
+  return fmt::format("SELECT NOT EXISTS (SELECT 1 FROM {})", q(stage_name));
+}
+
 std::string table_layout::merge_deletes() const {
   return fmt::format("DELETE FROM {} WHERE {} IN (SELECT dvsync_id FROM {} WHERE dvsync_op IN ('d', 'r'))",
                      q(mirror_name), q(columns[1]), q(stage_name));

@@ -36,6 +36,7 @@ struct table_layout {
   // Full cycles: a row read after its id was rejected in an earlier page wins over the reject.
   std::string prune_stage_rejects() const;
   std::string count_stage_ops() const;      // rows of (op, count)
+  std::string stage_is_empty() const;       // 1 when nothing is staged, else 0
 
   // Delta merge, in this order; ?1 table name, ?2 seen_at where used.
   std::string merge_deletes() const;        // mirror rows of staged deletes and rejects
