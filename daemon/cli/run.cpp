@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <optional>
+#include <signal.h>
 
 #ifndef DVSYNC_VERSION
 #define DVSYNC_VERSION "0.0.0"
@@ -240,6 +241,13 @@ class daemon_process {
 }  // namespace
 
 int run_daemon(arguments const& a) {
+  // A stop signal during start-up (opening and migrating the database can take a while) must not
+  // end the process by the default action, which is not the clean exit a stop promises: hold the
+  // signals until their handler is installed below, which then receives any that arrived.
+  sigset_t held;
+  sigemptyset(&held);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&held, sig);
+  pthread_sigmask(SIG_BLOCK, &held, nullptr);
   auto s = load_settings(a);
   if (!s) return exit_config;
   auto notifier = ops::notifier::from_environment();
@@ -262,6 +270,7 @@ int run_daemon(arguments const& a) {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+  pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
 
   core::log::info("daemon.ready", {{"tables", s->tables.size()}, {"interval_s", s->sync.interval.count()},
                                    {"database", s->database.path},
