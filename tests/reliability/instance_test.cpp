@@ -116,6 +116,10 @@ TEST_F(instance_test, sigterm_at_random_moments_of_a_cycle_exits_0_and_leaves_th
     SCOPED_TRACE(fmt::format("run {}", run));
     use_fresh_database(fmt::format("term{}", run), o);
     auto daemon = start_daemon(fmt::format("term{}.log", run));
+    // Between exec and dvsync's first instruction a signal can only have its default action: the
+    // window starts once dvsync runs, which its creating the database shows.
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!std::filesystem::exists(db_path_) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
     std::this_thread::sleep_for(std::chrono::microseconds(when(rng)));
     auto stopping = std::chrono::steady_clock::now();
     daemon.signal(SIGTERM);

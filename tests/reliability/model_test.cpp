@@ -4,7 +4,7 @@
 // crashes at random crash points (with more changes while the cycle is interrupted, and crashes
 // during recovery); after every cycle the mirror must equal the emulator's table.
 //
-// Seeds are 1..N (3 in the short form, 200 in the long one); DVSYNC_MODEL_SEED=<n> replays one.
+// Seeds are 1..N (10 in the short form, 200 in the long one); DVSYNC_MODEL_SEED=<n> replays one.
 #include "reliability.hpp"
 
 #include <boost/json.hpp>
@@ -224,7 +224,10 @@ class model_test : public reliability_test {
       for (int i = 0; i < n; ++i) done += random_change(m) + " ";
       return done;
     };
-    auto crash = [&](std::string const& when) -> std::string {
+    // `source_settled`: the source did not change since the cycle began. A read that spans changes
+    // may show some of them (Dataverse pages are not a snapshot), so only then is the mirror after a
+    // crash exactly the previous cycle's or the source's.
+    auto crash = [&](std::string const& when, bool source_settled) -> std::string {
       auto const& points = crash_point_names();
       auto point = points[static_cast<std::size_t>(m.between(0, static_cast<int>(points.size()) - 1))];
       int n = m.between(1, 4);
@@ -235,7 +238,7 @@ class model_test : public reliability_test {
       if (r.signal == SIGKILL) {
         ++crashes;
         auto now = mirror();
-        if (!compare(before, now).empty() && !compare(source(), now).empty())
+        if (source_settled && !compare(before, now).empty() && !compare(source(), now).empty())
           return fmt::format("after a crash at {}:{} the mirror is neither the previous cycle's nor the source's", point, n);
         if (auto ic = integrity_check(db_path_); ic != "ok") return "integrity_check after a crash: " + ic;
       } else if (r.exit_code != 0) {
@@ -253,13 +256,13 @@ class model_test : public reliability_test {
       std::printf("seed %llu step %d: %s\n", static_cast<unsigned long long>(seed), step, log.c_str());
       bool changed_mid_cycle = false;
       if (crash_points_available() && m.chance(0.35)) {
-        if (auto p = crash("cycle"); !p.empty()) return fmt::format("step {}: {}", step, p);
+        if (auto p = crash("cycle", true); !p.empty()) return fmt::format("step {}: {}", step, p);
         if (m.chance(0.5)) {
           std::printf("  while interrupted: %s\n", changes(m.between(1, 10)).c_str());
           changed_mid_cycle = true;
         }
         if (m.chance(0.25))
-          if (auto p = crash("recovery"); !p.empty()) return fmt::format("step {}: {}", step, p);
+          if (auto p = crash("recovery", !changed_mid_cycle); !p.empty()) return fmt::format("step {}: {}", step, p);
       }
       // A cycle resumed after source changes answers for the source as of its start (a delta's
       // window is fixed at its first page): the next cycle brings the rest.
@@ -279,7 +282,7 @@ TEST_F(model_test, random_changes_expiry_and_crashes_keep_the_mirror_equal_to_th
   if (char const* one = std::getenv("DVSYNC_MODEL_SEED")) {
     seeds.push_back(std::strtoull(one, nullptr, 10));
   } else {
-    for (int s = 1; s <= scaled(3, 200); ++s) seeds.push_back(static_cast<std::uint64_t>(s));
+    for (int s = 1; s <= scaled(10, 200); ++s) seeds.push_back(static_cast<std::uint64_t>(s));
   }
   int const steps = scaled(8, 15);
   int passed = 0, cycles = 0, crashes = 0;
