@@ -89,13 +89,13 @@ table
 if [ -n "$report" ]; then
   file="$root/docs/RELIABILITY.md"
   [ -f "$file" ] || file="$root/docs/FUZZING.md"
-  [ -f "$file" ] || printf '# Fuzzing\n\nFigures of the latest long fuzzing run (`./run fuzz [seconds]`; see tests/fuzz/README.md).\n\n' >"$file"
+  [ -f "$file" ] || printf '# Fuzzing figures\n\nThe targets and how to run them: tests/fuzz/README.md.\n\n' >"$file"
   cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
   section=$(mktemp)
   {
     echo "## Fuzzing"
     echo
-    echo "\`./run fuzz $seconds\` on $(date -u +%Y-%m-%d), $(nproc) cores${cpu:+ ($cpu)}, $(clang++ --version | head -1):"
+    echo "\`tests/fuzz/run.sh --seconds $seconds\` (what \`./run fuzz $seconds\` runs) on $(date -u +%Y-%m-%d), $(nproc) cores${cpu:+ ($cpu)}, $(clang++ --version | head -1):"
     echo "libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer, $seconds s per target, seeds from"
     echo "tests/fuzz/corpus/, tests/data/pages and tests/data/configs. Crashes must be 0."
     echo
