@@ -50,8 +50,9 @@ void check_ca_file(settings const& s, std::vector<problem>& out) {
     out.push_back({"tls.ca_file", fmt::format("{} is not a regular file", s.tls.ca_file)});
 }
 
-// The database file itself may be missing (first run) or read-only (the daemon reports that per
-// cycle and recovers when it is fixed); only a directory that can never hold it is a config error.
+// The database file itself may be missing (first run) or not yet writable (the store refuses to
+// start on it with its own message, and a running daemon backs off until a write fault clears);
+// only a directory that can never hold it is a config error.
 void check_database_path(settings const& s, std::vector<problem>& out) {
   namespace fs = std::filesystem;
   std::error_code ec;
