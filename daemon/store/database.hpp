@@ -7,6 +7,10 @@
 // one commit: readers see the mirror as of one complete cycle or the next, never in between.
 // Member functions are defined by job: database.cpp (opening, lock, maintenance), mirror.cpp
 // (tables and cycles), state.cpp (state and status).
+//
+// The public functions may be called from more than one thread: each runs alone (each is one whole
+// transaction), so the sync engine can stage a page on a thread of its own while the io thread
+// records state.
 #include "config/settings.hpp"
 #include "core/error.hpp"
 #include "dataverse/page.hpp"
@@ -18,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +112,8 @@ class database {
   // loss may undo them, which leaves mirror and delta link as consistent as before, and the next
   // data commit syncs them too. Data commits keep the configured level (DESIGN.md decision 7).
   core::result<void> durability(bool changes_data);
+  // Held for the whole of each public function; recursive, as some call others.
+  std::unique_lock<std::recursive_mutex> serialize() { return std::unique_lock(*mutex_); }
 
   // Declared first so that it is released last, after the connection has closed.
   std::optional<file_lock> lock_;
@@ -120,6 +127,7 @@ class database {
   std::map<std::string, std::int64_t> mirror_rows_;
   bool synchronous_full_ = true;  // as configured
   bool relaxed_ = false;          // synchronous is NORMAL for now, FULL being configured
+  std::unique_ptr<std::recursive_mutex> mutex_ = std::make_unique<std::recursive_mutex>();
 };
 
 }  // namespace dvsync::store

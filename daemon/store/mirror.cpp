@@ -184,6 +184,7 @@ core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std
 }  // namespace
 
 core::result<void> database::ensure_table(config::table_spec const& spec) {
+  auto const one_at_a_time = serialize();
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
   writers_.erase(spec.table);
@@ -244,6 +245,7 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
 }
 
 core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_kind kind, std::string reason) {
+  auto const one_at_a_time = serialize();
   if (auto r = ensure_table(spec); !r) return r;
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
@@ -268,6 +270,7 @@ core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_k
 
 core::result<void> database::stage_page(config::table_spec const& spec, dataverse::page const& page,
                                         std::string const& next_link) {
+  auto const one_at_a_time = serialize();
   if (auto r = durability(true); !r) return r;
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
@@ -285,6 +288,7 @@ core::result<void> database::stage_page(config::table_spec const& spec, datavers
 
 core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec, dataverse::page const& last_page,
                                                   std::string const& delta_link, std::int64_t now) {
+  auto const one_at_a_time = serialize();
   if (delta_link.empty())
     return core::make_error(core::errc::protocol, fmt::format("table {}: the cycle ended without a delta link", spec.table));
   auto made = make_layout(spec);
@@ -369,6 +373,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
 }
 
 core::result<void> database::abandon_cycle(config::table_spec const& spec) {
+  auto const one_at_a_time = serialize();
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
   writers_.erase(spec.table);

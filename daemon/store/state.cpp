@@ -88,6 +88,7 @@ phase phase_of(table_state const& s) {
 }
 
 core::result<table_state> database::load_state(std::string const& table) {
+  auto const one_at_a_time = serialize();
   auto st = conn_.prepare(fmt::format("SELECT {} FROM dvsync_table_state WHERE table_name = ?1", state_columns));
   if (!st) return st.error();
   st->bind_text(1, table);
@@ -104,6 +105,7 @@ core::result<table_state> database::load_state(std::string const& table) {
 }
 
 core::result<bool> database::request_resync(std::string const& table, std::string const& reason) {
+  auto const one_at_a_time = serialize();
   if (auto r = durability(true); !r) return r.error();
   auto st = conn_.prepare(
       "UPDATE dvsync_table_state SET resync_requested = 1, resync_reason = ?2 WHERE table_name = ?1");
@@ -115,6 +117,7 @@ core::result<bool> database::request_resync(std::string const& table, std::strin
 }
 
 core::result<void> database::record_attempt(std::string const& table, std::int64_t now) {
+  auto const one_at_a_time = serialize();
   if (auto r = durability(false); !r) return r;
   auto st = conn_.prepare("UPDATE dvsync_table_state SET last_attempt_at = ?2 WHERE table_name = ?1");
   if (!st) return st.error();
@@ -126,6 +129,7 @@ core::result<void> database::record_attempt(std::string const& table, std::int64
 }
 
 core::result<void> database::record_failure(std::string const& table, std::string const& message, std::int64_t now) {
+  auto const one_at_a_time = serialize();
   if (auto r = durability(false); !r) return r;
   auto st = conn_.prepare("UPDATE dvsync_table_state SET last_error = ?2, last_error_at = ?3 WHERE table_name = ?1");
   if (!st) return st.error();
@@ -145,6 +149,7 @@ core::result<void> database::record_failure(std::string const& table, std::strin
 }
 
 core::result<std::vector<table_status>> database::read_status(std::int64_t now) {
+  auto const one_at_a_time = serialize();
   // One snapshot: counts and state of every table as of the same commit.
   auto tx = transaction::begin_read(conn_);
   if (!tx) return tx.error();
@@ -196,6 +201,7 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
 }
 
 core::result<void> database::record_change_retention(int days, std::int64_t now) {
+  auto const one_at_a_time = serialize();
   auto st = conn_.prepare(
       "INSERT INTO dvsync_organization (id, change_retention_days, checked_at) VALUES (1, ?1, ?2) "
       "ON CONFLICT (id) DO UPDATE SET change_retention_days = excluded.change_retention_days, "
@@ -207,6 +213,7 @@ core::result<void> database::record_change_retention(int days, std::int64_t now)
 }
 
 core::result<std::optional<int>> database::change_retention_days() {
+  auto const one_at_a_time = serialize();
   auto st = conn_.prepare("SELECT change_retention_days FROM dvsync_organization WHERE id = 1");
   if (!st) return st.error();
   auto row = st->step();

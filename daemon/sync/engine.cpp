@@ -6,7 +6,9 @@
 #include "dataverse/page_parser.hpp"
 #include "store/database.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <functional>
@@ -18,10 +20,30 @@ namespace {
 using clock = std::chrono::steady_clock;
 using namespace boost::asio::experimental::awaitable_operators;
 
-// Synchronous work as an awaitable, so that it can run beside a request in flight: `a && now(w)`
-// starts `a` first, which runs until it waits for the network (its request already sent), then
-// runs `w` to its end, then lets `a` finish.
+// Synchronous work as an awaitable, to be spawned on another executor.
 boost::asio::awaitable<core::result<void>> now(std::function<core::result<void>()> work) { co_return work(); }
+
+// Runs `work` on `pool`; the awaiting coroutine goes on on its own executor meanwhile.
+boost::asio::awaitable<core::result<void>> on(boost::asio::thread_pool& pool, std::function<core::result<void>()> work) {
+  co_return co_await boost::asio::co_spawn(pool.get_executor(), now(std::move(work)), boost::asio::use_awaitable);
+}
+
+// One page from the source: the outcome of the GET (its errors decide fallbacks) and, when it
+// succeeded, the parsed page. The body is freed once parsed.
+struct fetched {
+  core::result<std::string> body = core::make_error(core::errc::cancelled, "not fetched");
+  std::optional<core::result<dataverse::page>> page;
+};
+
+boost::asio::awaitable<fetched> fetch(page_source* source, std::string url, config::table_spec const* spec) {
+  fetched out;
+  out.body = co_await source->get(std::move(url));
+  if (out.body) {
+    out.page = dataverse::parse_page(*out.body, *spec);
+    *out.body = std::string();
+  }
+  co_return out;
+}
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -40,8 +62,16 @@ remembered to_remembered(store::table_state const& s) {
 
 }  // namespace
 
+// Pages of a cycle are written to SQLite here while the io thread fetches and parses the next one:
+// the two halves of a sync use both cores. The database serializes its callers.
+struct engine::store_thread {
+  boost::asio::thread_pool pool{1};
+};
+
 engine::engine(store::database& db, page_source& source, config::dataverse_settings dataverse)
-    : db_(db), source_(source), dataverse_(std::move(dataverse)) {}
+    : db_(db), source_(source), dataverse_(std::move(dataverse)), store_thread_(std::make_unique<store_thread>()) {}
+
+engine::~engine() = default;
 
 boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::table_spec spec) {
   auto const started = clock::now();
@@ -71,17 +101,18 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
 
   std::string url = p.url;
   bool first_fetch = true;
-  // The next page's body when it was fetched while the previous page was being staged.
-  std::optional<core::result<std::string>> prefetched;
+  // The next page, when it was fetched and parsed while the previous one was being staged.
+  std::optional<fetched> prefetched;
   for (;;) {
     // Not a conditional expression: with co_await in an operand of `?:`, gcc 12 handed the parser
     // a body that was not there.
-    core::result<std::string> body = core::make_error(core::errc::cancelled, "no page");
+    fetched f;
     if (prefetched)
-      body = std::move(*prefetched);
+      f = std::move(*prefetched);
     else
-      body = co_await source_.get(url);
+      f = co_await fetch(&source_, url, &spec);
     prefetched.reset();
+    auto const& body = f.body;
     if (!body) {
       auto const& e = body.error();
       if (!fell_back && e.code == core::errc::token_expired) {
@@ -114,18 +145,17 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     ++report.pages;
     core::crash_point("after_fetch");
 
-    auto page = dataverse::parse_page(*body, spec);
+    auto& page = *f.page;
     if (!page) co_return page.error();
     for (auto const* link : {&page->next_link, &page->delta_link})
       if (*link)
         if (auto ok = dataverse::check_link(**link, dataverse_.url); !ok) co_return ok.error();
 
     if (page->next_link) {
-      // Both cores work: the server prepares the next page while this one is written to SQLite.
-      // A page that fails to stage ends the cycle; the next page, fetched meanwhile, is dropped.
-      *body = std::string();  // parsed: its memory is free for the next body
-      auto [next, staged] = co_await (source_.get(*page->next_link) &&
-                                      now([&] { return db_.stage_page(spec, *page, *page->next_link); }));
+      // The store thread writes this page while this thread fetches and parses the next one. A
+      // page that fails to stage ends the cycle; the next page, fetched meanwhile, is dropped.
+      auto [next, staged] = co_await (fetch(&source_, *page->next_link, &spec) &&
+                                      on(store_thread_->pool, [&] { return db_.stage_page(spec, *page, *page->next_link); }));
       if (!staged) co_return staged.error();
       prefetched = std::move(next);
       core::crash_point("after_commit");

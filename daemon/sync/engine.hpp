@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace dvsync::store {
@@ -33,6 +34,9 @@ struct cycle_report {
 class engine {
  public:
   engine(store::database& db, page_source& source, config::dataverse_settings dataverse);
+  ~engine();
+  engine(engine const&) = delete;
+  engine& operator=(engine const&) = delete;
 
   // Errors leave the mirror and its delta link as they were; pages already staged stay staged,
   // so the next run resumes where this one stopped.
@@ -42,6 +46,8 @@ class engine {
   store::database& db_;
   page_source& source_;
   config::dataverse_settings dataverse_;
+  struct store_thread;
+  std::unique_ptr<store_thread> store_thread_;
 };
 
 }  // namespace dvsync::sync
