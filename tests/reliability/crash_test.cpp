@@ -1,6 +1,6 @@
 // T1 and T2 of the reliability plan: dvsync killed at random moments of a large initial sync and
-// of large deltas, and at every named crash point; each time a restart must converge, refetching at
-// most the one page that was in flight, and the database must never show a partial cycle.
+// of large deltas, and at every named crash point; each time a restart must converge, fetching
+// again only the pages that were in flight, and the database must never show a partial cycle.
 #include "reliability.hpp"
 
 #include <fmt/format.h>
@@ -15,6 +15,10 @@ namespace dvsync::test {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Pages a kill can cost twice: the engine fetches page k+1 while it commits page k, so at any
+// moment two pages are in flight, the one being committed and the next one.
+constexpr std::int64_t pages_in_flight = 2;
 
 // The seed of the random kill times: DVSYNC_RELIABILITY_SEED replays a run.
 std::uint64_t run_seed() {
@@ -97,7 +101,9 @@ class crash_test : public reliability_test {
                    std::int64_t max_refetched, std::int64_t total_refetched, int finished_before_kill) {
     report_figure("T1", name + ".converged", fmt::format("{}/{}", converged, runs), "runs");
     report_figure("T1", name + ".pages_refetched_max", std::to_string(max_refetched),
-                  "per kill: pages fetched before the kill and again after it (at most 1: the page in flight)");
+                  fmt::format("per kill: pages fetched before the kill and again after it (at most {}: the page being "
+                              "committed and the next, fetched meanwhile)",
+                              pages_in_flight));
     report_figure("T1", name + ".pages_refetched_total", std::to_string(total_refetched));
     report_figure("T1", name + ".recovery_s_p50", format_seconds(quantile(recovery, 0.5)));
     report_figure("T1", name + ".recovery_s_p95", format_seconds(quantile(recovery, 0.95)));
@@ -139,7 +145,7 @@ TEST_F(crash_test, kill_at_random_moments_of_an_initial_sync_then_restart) {
     auto k = kill_and_recover(fmt::format("run{}.log", run), delay, row_set{}, pages);
     if (k.status == 0) ++finished_before_kill;
     else EXPECT_EQ(k.status, -SIGKILL) << "run " << run;
-    EXPECT_LE(k.refetched, 1) << "run " << run << ": only the page in flight may be fetched again";
+    EXPECT_LE(k.refetched, pages_in_flight) << "run " << run << ": only pages in flight may be fetched again";
     EXPECT_EQ(k.problems, "") << "run " << run << " (kill after " << delay.count() << " us)";
     if (k.problems.empty()) ++converged;
     max_refetched = std::max(max_refetched, k.refetched);
@@ -190,7 +196,7 @@ TEST_F(crash_test, kill_at_random_moments_of_large_deltas_then_restart) {
     auto k = kill_and_recover(fmt::format("delta{}.log", run), delay, before, pages);
     if (k.status == 0) ++finished_before_kill;
     else EXPECT_EQ(k.status, -SIGKILL) << "run " << run;
-    EXPECT_LE(k.refetched, 1) << "run " << run << ": only the page in flight may be fetched again";
+    EXPECT_LE(k.refetched, pages_in_flight) << "run " << run << ": only pages in flight may be fetched again";
     EXPECT_EQ(k.problems, "") << "run " << run << " (kill after " << delay.count() << " us)";
     if (k.problems.empty()) ++converged;
     max_refetched = std::max(max_refetched, k.refetched);

@@ -114,8 +114,9 @@ EOF
     echo "An undisturbed cycle is timed first; each run then kills \`dvsync once\` at a uniformly random"
     echo "moment of that window (SIGKILL), restarts it to completion and applies the oracle. Initial"
     echo "sync: a fresh database each run. Deltas: 10-20% of the rows created, updated or deleted"
-    echo "before each run. *Pages refetched* counts pages fetched before the kill whose commit did not"
-    echo "happen (the one in flight): at most 1 per kill. \`DVSYNC_RELIABILITY_SEED\` replays the kill times."
+    echo "before each run. *Pages refetched* counts pages fetched both before the kill and after the"
+    echo "restart: at most the pages in flight, which are two since the engine fetches page k+1 while it"
+    echo "commits page k. \`DVSYNC_RELIABILITY_SEED\` replays the kill times."
     echo
     echo "| Figure | Value | Note |"
     echo "|---|---|---|"
