@@ -108,9 +108,10 @@ class database {
   // The mirror's row count: remembered, or counted once.
   core::result<std::int64_t> mirror_rows(table_layout const& layout);
   // Sets the durability of the next commits, outside any transaction. Commits that change no
-  // mirror data (bookkeeping, the end of an idle poll) skip the fsync of synchronous=FULL: power
-  // loss may undo them, which leaves mirror and delta link as consistent as before, and the next
-  // data commit syncs them too. Data commits keep the configured level (DESIGN.md decision 7).
+  // mirror data (bookkeeping, staged pages, the end of an idle poll) skip the fsync of
+  // synchronous=FULL: power loss may undo them, which leaves mirror, delta link and cursor as
+  // consistent as before, and the next data commit syncs them too. Commits that change the mirror
+  // keep the configured level (DESIGN.md decision 7).
   core::result<void> durability(bool changes_data);
   // Held for the whole of each public function; recursive, as some call others.
   std::unique_lock<std::recursive_mutex> serialize() { return std::unique_lock(*mutex_); }

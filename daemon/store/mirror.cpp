@@ -161,24 +161,36 @@ core::result<std::int64_t> merge_full(connection& c, table_layout const& l, std:
   return removed;
 }
 
-// Returns how many rows the mirror gained (negative: lost). Mirror rows that staged upserts
-// displace (same id, or a key they take) are deleted first, so the upserts conflict only with one
-// another: each distinct staged key ends as one row. That is what INSERT OR REPLACE alone would
-// leave, counted in O(changes) instead of by count(*) over the whole table.
+// Returns how many rows the mirror gained (negative: lost), counted from the changes themselves
+// instead of by count(*) over the whole table. Each staged upsert first removes the rows it
+// displaces (its own old row; a row holding the key it takes: a key change, or two rows swapping
+// keys, end as the source has them), then is inserted.
 core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std::string const& table, std::int64_t now) {
   std::int64_t gained = 0;
   if (auto r = c.exec(l.merge_deletes()); !r) return r.error();
   gained -= c.changes();
   if (auto r = run_with_table(c, l.merge_clear_rejects(), table); !r) return r.error();
   if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
-  for (auto const& sql : {l.merge_displaced_by_id(), l.merge_displaced_by_key()}) {
-    if (auto r = c.exec(sql); !r) return r.error();
+  auto staged = c.prepare(l.staged_upserts());
+  if (!staged) return staged.error();
+  auto displace = c.prepare(l.delete_displaced());
+  if (!displace) return displace.error();
+  auto insert = c.prepare(l.insert_mirror());
+  if (!insert) return insert.error();
+  int const columns = static_cast<int>(l.columns.size());
+  for (;;) {
+    auto row = staged->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    displace->bind_column(1, *staged, 0);
+    displace->bind_column(2, *staged, 1);
+    if (auto r = displace->run(); !r) return r.error();
     gained -= c.changes();
+    for (int i = 0; i < columns; ++i) insert->bind_column(i + 1, *staged, i);
+    if (auto r = insert->run(); !r) return r.error();
+    ++gained;
   }
-  auto added = c.query_int(l.count_staged_keys());
-  if (!added) return added.error();
-  if (auto r = c.exec(l.merge_upserts()); !r) return r.error();
-  return gained + *added;
+  return gained;
 }
 
 }  // namespace
@@ -271,7 +283,9 @@ core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_k
 core::result<void> database::stage_page(config::table_spec const& spec, dataverse::page const& page,
                                         std::string const& next_link) {
   auto const one_at_a_time = serialize();
-  if (auto r = durability(true); !r) return r;
+  // Staging changes no mirror data: power loss may undo the last pages and their cursor, and the
+  // cycle then resumes from the cursor before them. The final commit syncs everything.
+  if (auto r = durability(false); !r) return r;
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
   auto kind = cycle_in_progress(spec.table);

@@ -188,6 +188,10 @@ void statement::bind_value(int index, dataverse::value const& v) {
     bind_null(index);
 }
 
+void statement::bind_column(int index, statement const& from, int column) {
+  note_bind(sqlite3_bind_value(stmt_, index, sqlite3_column_value(from.stmt_, column)));
+}
+
 core::result<bool> statement::step() {
   if (bind_rc_ != SQLITE_OK) {
     int rc = std::exchange(bind_rc_, SQLITE_OK);

@@ -84,6 +84,8 @@ class statement {
   void bind_text(int index, std::string_view v);
   void bind_optional_text(int index, std::optional<std::string> const& v);
   void bind_value(int index, dataverse::value const& v);
+  // A copy of column `column` of the row `from` has stepped to.
+  void bind_column(int index, statement const& from, int column);
 
   // true: a row is ready. false: done, and the statement is reset for its next use.
   // On error the statement is reset too.

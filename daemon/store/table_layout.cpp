@@ -190,32 +190,27 @@ std::string table_layout::merge_add_rejects() const {
                      q(stage_name));
 }
 
-std::string table_layout::merge_displaced_by_id() const {
-  return fmt::format("DELETE FROM {} WHERE {} IN (SELECT dvsync_id FROM {} WHERE dvsync_op = 'u')", q(mirror_name),
-                     q(columns[1]), q(stage_name));
-}
-
-std::string table_layout::merge_displaced_by_key() const {
-  return fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM {2} WHERE dvsync_op = 'u')", q(mirror_name),
-                     q(columns[0]), q(stage_name));
-}
-
-std::string table_layout::count_staged_keys() const {
-  return fmt::format("SELECT count(DISTINCT {}) FROM {} WHERE dvsync_op = 'u'", q(columns[0]), q(stage_name));
-}
-
-std::string table_layout::merge_upserts() const {
-  std::vector<std::string> names, values;
-  for (std::size_t i = 0; i < columns.size(); ++i) names.push_back(q(columns[i]));
+std::string table_layout::staged_upserts() const {
+  std::vector<std::string> values;
   values.push_back(q(columns[0]));
   values.emplace_back("dvsync_id");
   for (std::size_t i = 2; i + 1 < columns.size(); ++i) values.push_back(q(columns[i]));
   values.emplace_back("dvsync_version");
-  // OR REPLACE removes the rows this one conflicts with, by key or by id: a key change drops the
-  // old row, and a swap of keys between two rows ends with both rows at their new keys.
-  return fmt::format("INSERT OR REPLACE INTO {} ({}) SELECT {} FROM {} WHERE dvsync_op = 'u' "
-                     "ORDER BY dvsync_version, dvsync_seq",
-                     q(mirror_name), join(names), join(values), q(stage_name));
+  return fmt::format("SELECT {} FROM {} WHERE dvsync_op = 'u' ORDER BY {}, dvsync_version, dvsync_seq", join(values),
+                     q(stage_name), q(columns[0]));
+}
+
+std::string table_layout::delete_displaced() const {
+  return fmt::format("DELETE FROM {} WHERE {} = ?1 OR {} = ?2", q(mirror_name), q(columns[0]), q(columns[1]));
+}
+
+std::string table_layout::insert_mirror() const {
+  std::vector<std::string> names, params;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    names.push_back(q(columns[i]));
+    params.push_back(fmt::format("?{}", i + 1));
+  }
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(mirror_name), join(names), join(params));
 }
 
 std::string table_layout::count_rows(std::string const& name) const { return fmt::format("SELECT count(*) FROM {}", q(name)); }

@@ -42,10 +42,16 @@ struct table_layout {
   std::string merge_deletes() const;        // mirror rows of staged deletes and rejects
   std::string merge_clear_rejects() const;  // rejects of ids that were upserted or deleted
   std::string merge_add_rejects() const;
-  std::string merge_displaced_by_id() const;   // mirror rows of staged upserts' ids
-  std::string merge_displaced_by_key() const;  // mirror rows holding keys that staged upserts take
-  std::string merge_upserts() const;        // ascending version, then arrival
-  std::string count_staged_keys() const;    // distinct keys of staged upserts: the rows they become
+  // The staged upserts in mirror column order, by key then ascending version and arrival, and the
+  // two statements that write each: delete the rows it displaces (?1 key, ?2 id: its own old row
+  // and any row holding its key), then insert it. Only staged rows that share a key can affect
+  // one another (staged ids are unique), so key order gives what version order would, and walks
+  // the mirror's B-tree in order. One row per statement needs no statement journal (a multi-row
+  // INSERT OR REPLACE first copies every page it touches to one), and the deletes count the rows
+  // that go.
+  std::string staged_upserts() const;
+  std::string delete_displaced() const;
+  std::string insert_mirror() const;
 
   // Full merge.
   std::string count_rows(std::string const& name) const;
