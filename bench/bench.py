@@ -337,6 +337,19 @@ def bench_size(build, work, n, repeat, full):
     return r
 
 
+def micro(build):
+    """The Google Benchmark micro-benchmarks, when they were built: name, time per iteration, rate."""
+    exe = os.path.join(build, "bench", "micro", "dvsync-bench-micro")
+    if not os.path.exists(exe):
+        return []
+    out = subprocess.run([exe, "--benchmark_format=json"], check=True, capture_output=True, text=True)
+    rows = []
+    for b in json.loads(out.stdout)["benchmarks"]:
+        rows.append({"name": b["name"], "real": b["real_time"], "cpu": b["cpu_time"], "unit": b["time_unit"],
+                     "items_per_second": b.get("items_per_second")})
+    return rows
+
+
 def summarize(runs):
     out = {"runs": len(runs)}
     for k in runs[0]:
@@ -504,7 +517,7 @@ def report(results, meta, path, png_name):
         idle = big["idle"]
         L.append(f"Idle poll (no changes) with {n:,} rows in the mirror: {idle['cpu_ms_per_cycle']:.2f} ms of daemon "
                  f"CPU per cycle, over {idle['cycles']} cycles of `dvsync run` polling every second (CPU read from "
-                 f"`/proc/PID/task/*/schedstat` after the 3rd and the {idle['cycles'] + 3}th `cycle.done`), "
+                 f"`/proc/PID/task/*/schedstat` at the 3rd `cycle.done` and {idle['cycles']} cycles later), "
                  f"{idle['cycle_ms']:.0f} ms per cycle from start to commit.\n")
 
     if "gzip" in big:
@@ -519,6 +532,18 @@ def report(results, meta, path, png_name):
                      f"{x['wall_s']:.2f} s | {x['cpu_s']:.2f} s |")
         L.append("")
 
+    if meta.get("micro"):
+        L.append("## Micro-benchmarks\n")
+        L.append("`build-release/bench/micro/dvsync-bench-micro` (Google Benchmark), run once at the end: "
+                 "`parse_page` parses one 5,000-row page; `stage_full_pages` stages 20 pages of 5,000 rows into a "
+                 "full cycle and finishes it (keys ascending as the emulator's, or in random order as real tables "
+                 "have them); `idle_delta_cycle` begins and finishes an empty delta on a mirror of N rows.\n")
+        L.append("| Benchmark | time | CPU | rows/s |")
+        L.append("|---|---:|---:|---:|")
+        for b in meta["micro"]:
+            rate = f"{b['items_per_second']:,.0f}" if b["items_per_second"] else ""
+            L.append(f"| `{b['name']}` | {b['real']:,.2f} {b['unit']} | {b['cpu']:,.2f} {b['unit']} | {rate} |")
+        L.append("")
     L.append("## Commands\n")
     L.append("```sh")
     L.append(meta["command"])
@@ -526,8 +551,7 @@ def report(results, meta, path, png_name):
     L.append("It builds `build-release` (CMake Release), then `bench/run.sh` runs `bench/bench.py`, which for each "
              "size starts `dataverse-emulator --seed N` and drives `dvsync once` / `dvsync run`, "
              "`build-release/bench/dvsync-bench-limit` and `bench/peer/python_sync.py`. "
-             f"Working files: `{meta['work']}`. The micro-benchmarks (`build-release/bench/micro/dvsync-bench-micro`) "
-             "are run separately, for review of a change.\n")
+             f"Working files: `{meta['work']}`.\n")
     notes = os.path.join(ROOT, "bench", "notes.md")
     if os.path.exists(notes):
         with open(notes) as f:
@@ -557,6 +581,8 @@ def main():
             "machine": machine(), "load_start": loadavg(), "commit": commit, "work": work}
     log(f"load average {meta['load_start']}; working in {work}")
     results = [bench_size(build, work, n, args.repeat, full=(n == sizes[-1])) for n in sizes]
+    log("micro-benchmarks")
+    meta["micro"] = micro(build)
     meta["load_end"] = loadavg()
     with open(os.path.join(work, "results.json"), "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=2)
