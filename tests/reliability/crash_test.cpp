@@ -182,7 +182,10 @@ TEST_F(crash_test, kill_at_random_moments_of_large_deltas_then_restart) {
   auto calibration = once();
   ASSERT_EQ(calibration.exit_code, 0) << calibration.err;
   auto window = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  report_figure("T1", "delta.undisturbed_s", format_seconds(window.count() / 1e6), calibration.out.substr(0, calibration.out.find('\n')));
+  auto shape = parse_summary(calibration.out);
+  ASSERT_TRUE(shape) << calibration.out;
+  report_figure("T1", "delta.undisturbed_s", format_seconds(window.count() / 1e6),
+                fmt::format("{}_pages,{}_upserts,{}_deletes", shape->pages, shape->upserts, shape->deletes));
 
   std::uniform_int_distribution<std::int64_t> when(0, window.count());
   int converged = 0, finished_before_kill = 0;
