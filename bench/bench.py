@@ -567,11 +567,23 @@ def main():
     p.add_argument("--repeat", type=int, default=3, help="runs per measurement (default %(default)s)")
     p.add_argument("--work", help="working directory (default BUILD/bench-work)")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite the report and plot from the raw figures of the last run (WORK/<out>.json)")
     args = p.parse_args()
 
     build = os.path.abspath(args.build)
     work = os.path.abspath(args.work or os.path.join(build, "bench-work"))
     os.makedirs(work, exist_ok=True)
+    png = os.path.splitext(args.out)[0].lower() + ".png"
+    # One file of raw figures per report, so that a trial run elsewhere keeps the real one.
+    raw = os.path.join(work, os.path.splitext(os.path.basename(args.out))[0] + ".json")
+    if args.report_only:
+        with open(raw) as f:
+            saved = json.load(f)
+        plot(saved["results"], png)
+        report(saved["results"], saved["meta"], args.out, os.path.basename(png))
+        log(f"rewrote {args.out} and {png} from {raw}")
+        return
     sizes = sorted(int(x) for x in args.rows.split(","))
     command = "./run bench" + ("" if args.rows == "10000,100000,1000000" else f" --rows {args.rows}") + \
               ("" if args.repeat == 3 else f" --repeat {args.repeat}")
@@ -584,12 +596,11 @@ def main():
     log("micro-benchmarks")
     meta["micro"] = micro(build)
     meta["load_end"] = loadavg()
-    with open(os.path.join(work, "results.json"), "w") as f:
+    with open(raw, "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=2)
-    png = os.path.splitext(args.out)[0].lower() + ".png"
     plot(results, png)
     report(results, meta, args.out, os.path.basename(png))
-    log(f"wrote {args.out} and {png}; raw figures in {work}/results.json")
+    log(f"wrote {args.out} and {png}; raw figures in {raw}")
 
 
 if __name__ == "__main__":
