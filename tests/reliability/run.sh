@@ -63,6 +63,9 @@ if [ "$write" = yes ]; then
   build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' "$build/CMakeCache.txt" | cut -d= -f2 || echo unknown)
   crash_points=$(grep -m1 '^DVSYNC_CRASH_POINTS:' "$build/CMakeCache.txt" | cut -d= -f2 || echo unknown)
   commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  # The figures are the binary's: say so when the daemon changed after it was built.
+  newer=$(git -C "$root" log --since="@$(stat -c %Y "$build/daemon/dvsync")" --format=%h -- daemon emulator schema 2>/dev/null | tail -1 || true)
+  stale=${newer:+", but the dvsync binary predates daemon commit $newer and later ones"}
   figure_rows() {  # the figures of one test id as table rows
     awk -v id="$1" '$1 == "FIGURE" && $2 == id {
       note = ""; for (i = 5; i <= NF; i++) note = note (i > 5 ? " " : "") $i
@@ -86,7 +89,7 @@ suite that tests those promises (\`tests/reliability/\`), and how to reproduce t
 | Form | **$form**$( [ "$form" = long ] || echo " (reduced: the short form that CI runs, not the long one; sizes and run counts below are the short ones)" ) |
 | Command | \`$command_line\` |
 | Tests | $passed passed, $failed failed, $skipped skipped (filter \`$filter\`) in ${elapsed} s |
-| Source | commit $commit$(git -C "$root" diff --quiet HEAD -- daemon emulator schema 2>/dev/null || echo " with uncommitted changes to the daemon or emulator") |
+| Source | commit $commit$(git -C "$root" diff --quiet HEAD -- daemon emulator schema 2>/dev/null || echo " with uncommitted changes to the daemon or emulator")$stale |
 | Machine | $(nproc) cores ($cpu), $mem memory, Linux $(uname -r) |
 | Build | $build_type, DVSYNC_CRASH_POINTS=$crash_points |
 
