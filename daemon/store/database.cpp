@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -211,6 +212,20 @@ core::result<void> database::durability(bool changes_data) {
 core::result<connection::checkpoint_outcome> database::checkpoint_truncate() {
   auto const one_at_a_time = serialize();
   return conn_.checkpoint_truncate();
+}
+
+core::result<std::optional<connection::checkpoint_outcome>> database::checkpoint_after_cycle() {
+  auto const one_at_a_time = serialize();
+  if (!checkpoint_due_) return std::optional<connection::checkpoint_outcome>{};
+  auto const started = std::chrono::steady_clock::now();
+  auto done = conn_.checkpoint_passive();
+  if (!done) return done.error();
+  checkpoint_due_ = false;
+  core::log::debug("store.checkpoint",
+                   {{"wal_frames", done->wal_frames}, {"copied_frames", done->checkpointed_frames},
+                    {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                               .count()}});
+  return std::optional<connection::checkpoint_outcome>{*done};
 }
 
 }  // namespace dvsync::store

@@ -92,6 +92,9 @@ class database {
   // For idle time: copies the WAL into the database and truncates it, without waiting for readers
   // (complete=false when a reader kept it from finishing).
   core::result<connection::checkpoint_outcome> checkpoint_truncate();
+  // The checkpoint that a cycle's final commit leaves to be run after it (PASSIVE: readers go on);
+  // none when no cycle committed data since the last one.
+  core::result<std::optional<connection::checkpoint_outcome>> checkpoint_after_cycle();
 
   std::string const& path() const { return path_; }
 
@@ -128,6 +131,7 @@ class database {
   std::map<std::string, std::int64_t> mirror_rows_;
   bool synchronous_full_ = true;  // as configured
   bool relaxed_ = false;          // synchronous is NORMAL for now, FULL being configured
+  bool checkpoint_due_ = false;   // a cycle committed data and left its checkpoint for later
   std::unique_ptr<std::recursive_mutex> mutex_ = std::make_unique<std::recursive_mutex>();
 };
 

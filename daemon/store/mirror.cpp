@@ -15,6 +15,10 @@
 namespace dvsync::store {
 namespace {
 
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count();
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -162,9 +166,10 @@ core::result<std::int64_t> merge_full(connection& c, table_layout const& l, std:
 }
 
 // Returns how many rows the mirror gained (negative: lost), counted from the changes themselves
-// instead of by count(*) over the whole table. Each staged upsert first removes the rows it
-// displaces (its own old row; a row holding the key it takes: a key change, or two rows swapping
-// keys, end as the source has them), then is inserted.
+// instead of by count(*) over the whole table. A staged upsert whose row is there under the same
+// key is updated in place: half the pages of a delete and an insert, which also rewrite the id
+// index. Any other first removes the rows it displaces (its own old row; a row holding the key it
+// takes: a key change, or two rows swapping keys, end as the source has them), then is inserted.
 core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std::string const& table, std::int64_t now) {
   std::int64_t gained = 0;
   if (auto r = c.exec(l.merge_deletes()); !r) return r.error();
@@ -173,6 +178,8 @@ core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std
   if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
   auto staged = c.prepare(l.staged_upserts());
   if (!staged) return staged.error();
+  auto update = c.prepare(l.update_in_place());
+  if (!update) return update.error();
   auto displace = c.prepare(l.delete_displaced());
   if (!displace) return displace.error();
   auto insert = c.prepare(l.insert_mirror());
@@ -182,6 +189,9 @@ core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std
     auto row = staged->step();
     if (!row) return row.error();
     if (!*row) break;
+    for (int i = 0; i < columns; ++i) update->bind_column(i + 1, *staged, i);
+    if (auto r = update->run(); !r) return r.error();
+    if (c.changes() == 1) continue;
     displace->bind_column(1, *staged, 0);
     displace->bind_column(2, *staged, 1);
     if (auto r = displace->run(); !r) return r.error();
@@ -319,6 +329,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   }
   if (auto r = durability(changes_data); !r) return r.error();
 
+  auto const started = std::chrono::steady_clock::now();
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
   auto kind = cycle_in_progress(spec.table);
@@ -381,8 +392,18 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   st->bind_int(7, totals.rejects);
   if (auto r = st->run(); !r) return r.error();
   core::crash_point("before_commit");
-  if (auto r = tx->commit(); !r) return r.error();
+  auto const merged = std::chrono::steady_clock::now();
+  // A random delta dirties pages all over the table: the automatic checkpoint would copy them
+  // back before the cycle could end. The data is visible and durable once the WAL is synced; the
+  // copy runs after the cycle (checkpoint_after_cycle), while the next page or table is fetched.
+  conn_.auto_checkpoint(0);
+  auto committed = tx->commit();
+  conn_.auto_checkpoint(default_auto_checkpoint_frames);
+  if (!committed) return committed.error();
+  checkpoint_due_ = checkpoint_due_ || changes_data;
   mirror_rows_[spec.table] = totals.rows;
+  core::log::debug("store.cycle_committed", {{"table", spec.table}, {"merge_ms", elapsed_ms(started, merged)},
+                                             {"commit_ms", elapsed_ms(merged, std::chrono::steady_clock::now())}});
   return totals;
 }
 
@@ -441,18 +462,18 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
   auto prepare = [&](std::string const& sql) { return conn_.prepare(sql); };
-  auto upsert = prepare(kind == cycle_kind::full ? layout->upsert_shadow() : layout->upsert_stage());
+  bool const full = kind == cycle_kind::full;
+  auto upsert = prepare(full ? layout->upsert_shadow() : layout->upsert_stage());
   if (!upsert) return upsert.error();
+  auto insert = prepare(full ? layout->insert_shadow() : layout->insert_stage());
+  if (!insert) return insert.error();
   auto del = prepare(layout->stage_delete());
   if (!del) return del.error();
   auto reject = prepare(layout->stage_reject());
   if (!reject) return reject.error();
-  auto w = std::make_unique<page_writer>(
-      page_writer{kind, std::move(*layout), std::move(*upsert), std::move(*del), std::move(*reject), {}, {}, {}});
-  if (kind == cycle_kind::full) {
-    auto insert = prepare(w->layout.insert_shadow());
-    if (!insert) return insert.error();
-    w->insert_shadow.emplace(std::move(*insert));
+  auto w = std::make_unique<page_writer>(page_writer{kind, std::move(*layout), std::move(*upsert), std::move(*insert),
+                                                     std::move(*del), std::move(*reject), {}, {}});
+  if (full) {
     auto delete_shadow = prepare(w->layout.delete_shadow());
     if (!delete_shadow) return delete_shadow.error();
     auto prune = prepare(w->layout.prune_stage_rejects());
@@ -486,14 +507,13 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
         st.bind_value(static_cast<int>(i) + 3, r.columns[l.other_values[i]]);
       st.bind_int(version_param, r.version);
     };
-    if (w.insert_shadow) {
-      // A full read brings each id once: a plain INSERT costs half the guarded upsert, which
-      // stays for the rare conflict (a duplicate id, or a key that moved during the read).
-      bind_row(*w.insert_shadow);
-      auto inserted = w.insert_shadow->run_unless_conflict();
-      if (!inserted) return inserted.error();
-      if (*inserted) continue;
-    }
+    // A cycle brings each id once, nearly always: a plain INSERT costs less than half the guarded
+    // upsert, which stays for the rare conflict (a duplicate id, a key that moved during a full
+    // read, an id a delta both deleted and upserted).
+    bind_row(w.insert);
+    auto inserted = w.insert.run_unless_conflict();
+    if (!inserted) return inserted.error();
+    if (*inserted) continue;
     bind_row(w.upsert);
     if (auto s = w.upsert.run(); !s) return s;
   }

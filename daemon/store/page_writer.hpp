@@ -10,9 +10,9 @@ struct database::page_writer {
   cycle_kind kind = cycle_kind::full;
   table_layout layout;
   statement upsert;                        // into the shadow (full) or the stage (delta)
+  statement insert;                        // the same row, plainly: tried before `upsert`
   statement stage_delete;
   statement stage_reject;
-  std::optional<statement> insert_shadow;  // full cycles only: tried before `upsert`
   std::optional<statement> delete_shadow;  // full cycles only
   std::optional<statement> prune_rejects;  // full cycles only
 };

@@ -132,6 +132,16 @@ core::result<connection::checkpoint_outcome> connection::checkpoint_truncate() {
   return out;
 }
 
+core::result<connection::checkpoint_outcome> connection::checkpoint_passive() {
+  checkpoint_outcome out;
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &out.wal_frames, &out.checkpointed_frames);
+  if (rc != SQLITE_OK) return make_sqlite_error(db_, rc, "checkpoint failed");
+  out.complete = out.checkpointed_frames == out.wal_frames;
+  return out;
+}
+
+void connection::auto_checkpoint(int frames) { sqlite3_wal_autocheckpoint(db_, frames); }
+
 // statement
 
 statement::statement(statement&& other) noexcept

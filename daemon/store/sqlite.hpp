@@ -24,6 +24,9 @@ enum class open_mode {
 
 class statement;
 
+// SQLite's own default for wal_autocheckpoint, in frames.
+inline constexpr int default_auto_checkpoint_frames = 1000;
+
 class connection {
  public:
   // Never creates the database file. Turns on SQLITE_DBCONFIG_DEFENSIVE, trusted_schema=OFF,
@@ -60,6 +63,10 @@ class connection {
   };
   // A TRUNCATE checkpoint that never waits: without a busy handler it does what it can at once.
   core::result<checkpoint_outcome> checkpoint_truncate();
+  // A PASSIVE checkpoint: copies what no reader still needs, never waits, never blocks readers.
+  core::result<checkpoint_outcome> checkpoint_passive();
+  // The WAL size, in frames, at which a commit runs a checkpoint itself; 0 turns that off.
+  void auto_checkpoint(int frames);
 
  private:
   explicit connection(sqlite3* db) : db_(db) {}

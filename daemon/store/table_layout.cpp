@@ -133,16 +133,35 @@ std::string table_layout::insert_shadow() const {
   return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(shadow_name), join(names), join(params));
 }
 
-std::string table_layout::upsert_stage() const {
-  std::vector<std::string> names = {"dvsync_id", "dvsync_op", "dvsync_version", q(columns[0])};
-  std::vector<std::string> params = {"?2", "'u'", fmt::format("?{}", columns.size()), "?1"};
+namespace {
+
+// A staged upsert's stage columns and the parameters they take (see upsert_stage).
+struct stage_row {
+  std::vector<std::string> names, params;
+};
+
+stage_row staged_upsert_row(std::vector<std::string> const& columns) {
+  stage_row r{{"dvsync_id", "dvsync_op", "dvsync_version", quote_identifier(columns[0])},
+              {"?2", "'u'", fmt::format("?{}", columns.size()), "?1"}};
   for (std::size_t i = 2; i + 1 < columns.size(); ++i) {
-    names.push_back(q(columns[i]));
-    params.push_back(fmt::format("?{}", i + 1));
+    r.names.push_back(quote_identifier(columns[i]));
+    r.params.push_back(fmt::format("?{}", i + 1));
   }
+  return r;
+}
+
+}  // namespace
+
+std::string table_layout::upsert_stage() const {
+  auto const row = staged_upsert_row(columns);
   return fmt::format("INSERT OR REPLACE INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS "
                      "(SELECT 1 FROM {0} WHERE dvsync_id = ?2 AND dvsync_op = 'u' AND dvsync_version > ?{3})",
-                     q(stage_name), join(names), join(params), columns.size());
+                     q(stage_name), join(row.names), join(row.params), columns.size());
+}
+
+std::string table_layout::insert_stage() const {
+  auto const row = staged_upsert_row(columns);
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(stage_name), join(row.names), join(row.params));
 }
 
 std::string table_layout::delete_shadow() const {
@@ -198,6 +217,13 @@ std::string table_layout::staged_upserts() const {
   values.emplace_back("dvsync_version");
   return fmt::format("SELECT {} FROM {} WHERE dvsync_op = 'u' ORDER BY {}, dvsync_version, dvsync_seq", join(values),
                      q(stage_name), q(columns[0]));
+}
+
+std::string table_layout::update_in_place() const {
+  std::vector<std::string> sets;
+  for (std::size_t i = 2; i < columns.size(); ++i) sets.push_back(fmt::format("{} = ?{}", q(columns[i]), i + 1));
+  return fmt::format("UPDATE {} SET {} WHERE {} = ?1 AND {} = ?2", q(mirror_name), join(sets), q(columns[0]),
+                     q(columns[1]));
 }
 
 std::string table_layout::delete_displaced() const {

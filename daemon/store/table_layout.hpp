@@ -30,6 +30,7 @@ struct table_layout {
   std::string upsert_shadow() const;
   std::string insert_shadow() const;        // same parameters; fails on any conflict of key or id
   std::string upsert_stage() const;
+  std::string insert_stage() const;         // same parameters; fails when the id is already staged
   std::string delete_shadow() const;        // ?1 id
   std::string stage_delete() const;         // ?1 id; replaces whatever the id had staged
   std::string stage_reject() const;         // ?1 id, ?2 raw_json, ?3 reason
@@ -43,13 +44,16 @@ struct table_layout {
   std::string merge_clear_rejects() const;  // rejects of ids that were upserted or deleted
   std::string merge_add_rejects() const;
   // The staged upserts in mirror column order, by key then ascending version and arrival, and the
-  // two statements that write each: delete the rows it displaces (?1 key, ?2 id: its own old row
-  // and any row holding its key), then insert it. Only staged rows that share a key can affect
+  // statements that write each. Most are updates of a row that keeps its key: update_in_place
+  // rewrites that row's page and leaves the id index alone (?1 key, ?2 id, then as insert_mirror).
+  // Any other upsert deletes the rows it displaces (?1 key, ?2 id: its own old row and any row
+  // holding its key), then is inserted. Only staged rows that share a key can affect
   // one another (staged ids are unique), so key order gives what version order would, and walks
   // the mirror's B-tree in order. One row per statement needs no statement journal (a multi-row
   // INSERT OR REPLACE first copies every page it touches to one), and the deletes count the rows
   // that go.
   std::string staged_upserts() const;
+  std::string update_in_place() const;
   std::string delete_displaced() const;
   std::string insert_mirror() const;
 

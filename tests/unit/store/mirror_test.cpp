@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 namespace dvsync::store::test {
 namespace {
 
@@ -380,6 +382,47 @@ TEST_F(mirror_test, a_record_with_the_wrong_number_of_values_fails_the_page_with
   EXPECT_FALSE(s.cursor);
   auto raw = reader();
   EXPECT_EQ(raw.query_int("SELECT count(*) FROM dvsync_shadow_sample_book").value(), 0);
+}
+
+TEST_F(mirror_test, a_cycle_leaves_its_checkpoint_to_be_run_after_it) {
+  // Rows of 10,000 characters: one to a 16 KiB page, so the cycle writes more than the 1,000
+  // frames at which SQLite's automatic checkpoint would copy them into the database at commit.
+  auto db = open_db();
+  std::vector<dataverse::record> rows;
+  for (int i = 0; i < 1200; ++i) {
+    auto n = std::to_string(100000 + i);
+    rows.push_back(book("id-" + n, dataverse::value{"code-" + n}, std::string(10000, 'x'), 1));
+  }
+  initial_sync(db, rows);
+  auto const size_before = std::filesystem::file_size(db_path());
+  EXPECT_LT(size_before, 1200u * 16384u / 2) << "the commit copied the WAL into the database itself";
+  auto r = reader();
+  EXPECT_EQ(r.query_int("SELECT count(*) FROM sample_book").value(), 1200) << "committed rows are visible at once";
+
+  auto done = db.checkpoint_after_cycle();
+  ASSERT_TRUE(done) << done.error().message;
+  ASSERT_TRUE(*done);
+  EXPECT_GE((*done)->checkpointed_frames, 1200);
+  EXPECT_GE(std::filesystem::file_size(db_path()), 1200u * 16384u);
+
+  auto again = db.checkpoint_after_cycle();
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again) << "nothing is due until another cycle commits";
+}
+
+TEST_F(mirror_test, a_delta_updates_rows_in_place_and_replaces_those_whose_key_or_id_moved) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("A"), "a", 1), book("b", text("B"), "b", 1), book("c", text("C"), "c", 1)});
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  // a: same key, new name; b: new key; d: new row taking c's key after c was deleted upstream.
+  auto page = upserts({book("a", text("A"), "a2", 2), book("b", text("B2"), "b2", 3), book("d", text("C"), "d", 4)});
+  page.deletes = {"c"};
+  auto totals = db.finish_cycle(books(), page, "link-2", 2000);
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->rows, 3);
+  auto r = reader();
+  EXPECT_EQ(mirror_rows(r), (V{"A:a:a2:2", "B2:b:b2:3", "C:d:d:4"}));
+  EXPECT_EQ(first_text(r, "PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace
