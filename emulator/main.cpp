@@ -67,7 +67,8 @@ int main(int argc, char** argv) {
   }
   try {
     if (o.seed.what == emulator::seed_request::kind::sample) api->seed_sample();
-    if (o.seed.what == emulator::seed_request::kind::generated) api->seed(o.seed.entity_set, o.seed.count, 1);
+    if (o.seed.what == emulator::seed_request::kind::generated)
+      api->seed(o.seed.entity_set, o.seed.count, 1, o.seed.order);
   } catch (std::exception const& e) {
     std::cerr << "dataverse-emulator: --seed: " << e.what() << "\n";
     return emulator::exit_usage;

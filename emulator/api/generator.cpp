@@ -70,16 +70,16 @@ std::string generate(table_schema const& t, std::size_t column, std::int64_t n, 
   return std::string(null_cell);
 }
 
-// Inserts one generated row at `id` or the next free id after it, retrying with a new sequence
-// number if a key value is taken (a client may have written "bookcode-12" itself). `hint` is
-// rows().lower_bound(id) and stays so for the next id: consecutive ids insert in O(1).
+// Inserts one generated row with sequence number `n` at `id` or the next free id after it,
+// retrying with a new sequence number if a key value is taken (a client may have written
+// "bookcode-12" itself). `hint` is rows().lower_bound(id) and stays so for the next id:
+// consecutive ids insert in O(1).
 void insert_generated(store& db, table& t, std::int64_t now, std::mt19937_64& rng, guid& id,
-                      table::row_map::const_iterator& hint) {
+                      table::row_map::const_iterator& hint, std::int64_t n) {
   auto const& schema = t.schema();
   auto const& rows = t.rows();
   std::vector<std::string> values(schema.columns.size());
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    std::int64_t const n = t.next_sequence();
+  for (int attempt = 0; attempt < 1000; ++attempt, n = t.next_sequence()) {
     for (std::size_t i = 0; i < values.size(); ++i) values[i] = generate(schema, i, n, now, rng);
     if (!t.check_keys(values, std::nullopt)) continue;
     while (hint != rows.end() && hint->first == id) {
@@ -96,7 +96,7 @@ void insert_generated(store& db, table& t, std::int64_t now, std::mt19937_64& rn
 void insert_generated_at_random(store& db, table& t, std::int64_t now, std::mt19937_64& rng) {
   guid id = guid::random(rng);
   auto hint = t.rows().lower_bound(id);
-  insert_generated(db, t, now, rng, id, hint);
+  insert_generated(db, t, now, rng, id, hint, t.next_sequence());
 }
 
 }  // namespace
@@ -111,7 +111,7 @@ void seed_sample_books(store& db, table& t, write_rules const& rules, std::mt199
   }
 }
 
-void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed) {
+void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed, seed_order order) {
   if (count < 0) throw std::invalid_argument("the row count must not be negative");
   // Mixing in the sequence makes a second seed with the same number add different rows.
   std::mt19937_64 rng(seed ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
@@ -121,7 +121,18 @@ void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed) {
   // out; inserting them in order keeps a million-row seed to seconds.
   guid id = guid::random(rng);
   auto hint = t.rows().lower_bound(id);
-  for (std::int64_t i = 0; i < count; ++i) insert_generated(db, t, now, rng, id, hint);
+  if (order == seed_order::ascending) {
+    for (std::int64_t i = 0; i < count; ++i) insert_generated(db, t, now, rng, id, hint, t.next_sequence());
+    return;
+  }
+  // Shuffled: the rows take the next `count` sequence numbers in a random order, so their text
+  // (alternate keys included) is as unique as in id order but unrelated to it. Our own loop rather
+  // than std::shuffle, whose draws the standard leaves to the library: same seed, same rows.
+  if (count == 0) return;
+  std::vector<std::int64_t> numbers(static_cast<std::size_t>(count));
+  for (auto& n : numbers) n = t.next_sequence();
+  for (std::size_t i = numbers.size() - 1; i > 0; --i) std::swap(numbers[i], numbers[rng() % (i + 1)]);
+  for (auto const n : numbers) insert_generated(db, t, now, rng, id, hint, n);
 }
 
 mutation_result mutate_rows(store& db, table& t, double fraction, std::uint64_t seed, double create_share,

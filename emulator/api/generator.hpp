@@ -8,6 +8,7 @@
 
 #include "row_writer.hpp"
 #include "store.hpp"
+#include "web_api.hpp"
 
 namespace emulator {
 
@@ -15,7 +16,10 @@ namespace emulator {
 // as the sample swallows its duplicate-key error.
 void seed_sample_books(store& db, table& t, write_rules const& rules, std::mt19937_64& rng);
 
-void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed);
+// `count` rows with ascending ids. Their text takes the table's next `count` sequence numbers,
+// in id order or, shuffled, in an order drawn from `seed` (a Fisher-Yates permutation).
+void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed,
+               seed_order order = seed_order::ascending);
 
 struct mutation_result {
   std::int64_t created = 0, updated = 0, deleted = 0;

@@ -131,8 +131,8 @@ void web_api::seed_sample() {
   seed_sample_books(impl_->db, impl_->find("sample_books"), impl_->rules, impl_->rng);
 }
 
-void web_api::seed(std::string const& entity_set, std::int64_t count, std::uint64_t seed) {
-  seed_rows(impl_->db, impl_->find(entity_set), count, seed);
+void web_api::seed(std::string const& entity_set, std::int64_t count, std::uint64_t seed, seed_order order) {
+  seed_rows(impl_->db, impl_->find(entity_set), count, seed, order);
 }
 
 web_api::mutation_counts web_api::mutate(std::string const& entity_set, double fraction, std::uint64_t seed,

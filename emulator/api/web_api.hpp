@@ -31,6 +31,11 @@ struct http_response {
   std::string body;
 };
 
+// The order of the sequence numbers in generated text (`bookcode-<k>`) along the seeded ids:
+// ascending (the ids' order is the keys' order) or a random permutation, as real tables serve
+// alternate keys in primary-key order.
+enum class seed_order { ascending = 1, shuffled };
+
 struct options {
   std::string schema_json;  // contents of a schema file; empty = the built-in sample_book schema
   int change_retention_days = 7;
@@ -59,8 +64,9 @@ class web_api {
   // an entity set throw std::invalid_argument for an unknown set or an out-of-range argument.
   void reset();        // empties every table (schema kept); versions keep increasing; expires all tokens
   void seed_sample();  // the 10 sample books: Demo Book 0-9, BookCode0-9, Author0-9 (skips existing)
-  // Adds `count` generated rows (deterministic for a given seed and table content).
-  void seed(std::string const& entity_set, std::int64_t count, std::uint64_t seed);
+  // Adds `count` generated rows (deterministic for a given seed, order and table content).
+  void seed(std::string const& entity_set, std::int64_t count, std::uint64_t seed,
+            seed_order order = seed_order::ascending);
   struct mutation_counts {
     std::int64_t created = 0, updated = 0, deleted = 0;
   };

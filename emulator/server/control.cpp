@@ -117,8 +117,12 @@ http_response control_api::handle(http_request const& r) {
       } else {
         auto count = integer_field(o, "count", std::nullopt);
         auto seed = integer_field(o, "seed", 1);
+        auto order = string_field(o, "order", "ascending");
         if (count < 0) throw control_failure{400, "count: must not be negative"};
-        api_.seed(set, count, static_cast<std::uint64_t>(seed));
+        if (order != "ascending" && order != "shuffled")
+          throw control_failure{400, "order: expected \"ascending\" or \"shuffled\""};
+        api_.seed(set, count, static_cast<std::uint64_t>(seed),
+                  order == "shuffled" ? seed_order::shuffled : seed_order::ascending);
       }
       return json_reply(json::object{{"entity_set", set}, {"rows", api_.row_count(set)}});
     }

@@ -65,6 +65,16 @@ void parse_seed(std::string_view value, server_options& o) {
   o.seed.count = *count;
 }
 
+void parse_seed_order(std::string_view value, server_options& o) {
+  if (value == "ascending") {
+    o.seed.order = seed_order::ascending;
+  } else if (value == "shuffled") {
+    o.seed.order = seed_order::shuffled;
+  } else {
+    throw usage_failure{"--seed-order: expected 'ascending' or 'shuffled', got " + quoted(value)};
+  }
+}
+
 void parse_throttle(std::string_view value, server_options& o) {
   auto slash = value.find('/');
   auto fail = usage_failure{"--throttle: expected REQUESTS/SECONDS with both above zero, got " + quoted(value)};
@@ -90,6 +100,8 @@ bool apply_valued(std::string_view flag, std::string_view value, server_options&
     o.schema_file = std::string(value);
   } else if (flag == "--seed") {
     parse_seed(value, o);
+  } else if (flag == "--seed-order") {
+    parse_seed_order(value, o);
   } else if (flag == "--client-id") {
     o.client_id = std::string(value);
   } else if (flag == "--client-secret") {
@@ -119,6 +131,8 @@ bool apply_valued(std::string_view flag, std::string_view value, server_options&
 
 void validate(server_options const& o) {
   if (o.tls_cert.empty() != o.tls_key.empty()) throw usage_failure{"--tls-cert and --tls-key must be given together"};
+  if (o.seed.order != seed_order::ascending && o.seed.what != seed_request::kind::generated)
+    throw usage_failure{"--seed-order applies to generated rows: give --seed N or --seed ENTITY_SET:N too"};
   if (o.client_id.empty()) throw usage_failure{"--client-id: the value must not be empty"};
   if (o.client_secret.empty()) throw usage_failure{"--client-secret: the value must not be empty"};
 }
@@ -172,6 +186,7 @@ A local Microsoft Dataverse Web API (change tracking) with an Entra ID token end
   --port-file FILE             write the bound port to FILE (atomically) once listening
   --schema FILE                JSON table schema (default: the sample_book table)
   --seed sample|N|SET:N        initial rows: the sample, or N generated rows (default: none)
+  --seed-order ascending|shuffled  generated text (keys) in id order or in random order (default ascending)
   --client-id ID               accepted OAuth client id (default dvsync-test-client)
   --client-secret SECRET       accepted OAuth client secret (default dvsync-test-secret)
   --tenant TENANT              accepted tenant in /{tenant}/oauth2/v2.0/token (default: any)

@@ -1,6 +1,8 @@
 #pragma once
 // The emulator's command line: defaults, parsing and validation. Pure: no I/O, so every flag and
 // every error message is unit-tested.
+#include "api/web_api.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +26,7 @@ struct seed_request {
   kind what = kind::none;
   std::string entity_set = "sample_books";
   std::int64_t count = 0;
+  seed_order order = seed_order::ascending;  // --seed-order, for generated rows only
 };
 
 struct server_options {

@@ -65,6 +65,23 @@ TEST(options, seed_takes_a_count_and_an_optional_entity_set) {
   ASSERT_EQ(s.what, parsed_command::action::run) << s.error;
   EXPECT_EQ(s.options.seed.entity_set, "x_orders");
   EXPECT_EQ(s.options.seed.count, 5);
+  EXPECT_EQ(s.options.seed.order, seed_order::ascending);
+}
+
+TEST(options, seed_order_shuffles_generated_rows_only) {
+  auto shuffled = parse({"--seed", "100", "--seed-order", "shuffled"});
+  ASSERT_EQ(shuffled.what, parsed_command::action::run) << shuffled.error;
+  EXPECT_EQ(shuffled.options.seed.order, seed_order::shuffled);
+  auto ascending = parse({"--seed-order=ascending", "--seed", "x_orders:5"});
+  ASSERT_EQ(ascending.what, parsed_command::action::run) << ascending.error;
+  EXPECT_EQ(ascending.options.seed.order, seed_order::ascending);
+  for (auto const& args : std::vector<std::vector<std::string>>{{"--seed", "100", "--seed-order", "random"},
+                                                               {"--seed", "sample", "--seed-order", "shuffled"},
+                                                               {"--seed-order", "shuffled"}}) {
+    auto r = parse(args);
+    EXPECT_EQ(r.what, parsed_command::action::usage_error) << args.back();
+    EXPECT_NE(r.error.find("--seed-order"), std::string::npos) << r.error;
+  }
 }
 
 struct bad_case {

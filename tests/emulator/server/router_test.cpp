@@ -59,6 +59,18 @@ TEST_F(router_test, control_api_needs_no_token_and_is_not_counted) {
   EXPECT_EQ(stats.at("total_requests"), 0);
 }
 
+TEST_F(router_test, control_seed_takes_an_order) {
+  auto shuffled = call("POST", "/_emulator/seed", R"({"count":50,"seed":3,"order":"shuffled"})");
+  ASSERT_EQ(shuffled.response.status, 200) << shuffled.response.body;
+  EXPECT_EQ(json::parse(shuffled.response.body).at("rows"), 50);
+  auto bad = call("POST", "/_emulator/seed", R"({"count":50,"order":"random"})");
+  EXPECT_EQ(bad.response.status, 400);
+  EXPECT_NE(bad.response.body.find("order"), std::string::npos) << bad.response.body;
+  auto not_text = call("POST", "/_emulator/seed", R"({"count":50,"order":1})");
+  EXPECT_EQ(not_text.response.status, 400);
+  EXPECT_EQ(json::parse(call("GET", "/_emulator/rows?entity_set=sample_books").response.body).as_array().size(), 50u);
+}
+
 TEST_F(router_test, faults_come_after_the_bearer_check_and_skip_the_web_api) {
   auto t = token();
   ASSERT_EQ(call("POST", "/_emulator/faults", R"([{"match":{"path":"sample_books"},"status":503}])").response.status,
