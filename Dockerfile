@@ -43,6 +43,9 @@ LABEL org.opencontainers.image.title="dvsync" \
 # A new named volume takes this directory's owner and mode, so the daemon can write it.
 VOLUME ["/var/lib/dvsync"]
 WORKDIR /var/lib/dvsync
+# SQLite sorts a full read that arrived in random key order through temporary files: on the
+# volume they work with a read-only root filesystem too (they are unlinked as soon as opened).
+ENV SQLITE_TMPDIR=/var/lib/dvsync
 USER 65532:65532
 # Exec form: the daemon is PID 1 and receives docker stop's SIGTERM itself.
 STOPSIGNAL SIGTERM

@@ -3,6 +3,7 @@
 
 #include "core/crash_point.hpp"
 #include "core/log.hpp"
+#include "store/full_merge.hpp"
 #include "store/page_writer.hpp"
 #include "store/record_json.hpp"
 
@@ -51,8 +52,26 @@ core::result<std::optional<std::vector<std::string>>> existing_columns(connectio
 }
 
 core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
-  return c.exec(fmt::format("DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {}", quote_identifier(l.shadow_name),
-                            quote_identifier(l.stage_name)));
+  for (auto const* name : {&l.shadow_name, &l.side_name, &l.sorted_name, &l.stage_name})
+    if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(*name))); !r) return r;
+  return {};
+}
+
+// A cycle begun by an older dvsync and resumed by this one: its stage has no page column, and a
+// full cycle had no side table.
+core::result<void> upgrade_cycle_tables(connection& c, table_layout const& l, cycle_kind kind) {
+  auto st = c.prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = 'dvsync_page'");
+  if (!st) return st.error();
+  st->bind_text(1, l.stage_name);
+  auto row = st->step();
+  if (!row) return row.error();
+  bool const has_page = *row && st->column_int(0) > 0;
+  st->reset();
+  if (!has_page)
+    if (auto r = c.exec(fmt::format("ALTER TABLE {} ADD COLUMN dvsync_page INTEGER", quote_identifier(l.stage_name))); !r)
+      return r;
+  if (kind == cycle_kind::full) return c.exec(l.create_side());
+  return {};
 }
 
 // Forgets the cycle in progress; mirror, delta link and history stay.
@@ -65,47 +84,31 @@ core::result<void> clear_cycle_state(connection& c, std::string const& table) {
   return st->run();
 }
 
+// Whether a full read's page has its keys in too many ascending runs to go into the shadow: each
+// run writes to its own place in the B-tree, and the page's commit writes every B-tree page it
+// touched. Keys in order, or numbered codes in numeric order (bookcode-9, bookcode-10), make a few
+// runs; keys in random order make about one run per two rows, which at a million rows would
+// rewrite most of the shadow at every page. Such pages go to the side table, sorted in once at
+// the end. Text is compared as SQLite's BINARY collation does (bytes, then length), as
+// std::string does; other keys do not count.
+bool scattered(dataverse::page const& page, std::size_t key_value) {
+  constexpr std::size_t rows_per_run = 32;
+  std::string const* previous = nullptr;
+  std::size_t descents = 0;
+  for (auto const& r : page.upserts) {
+    auto const* key = std::get_if<std::string>(&r.columns[key_value]);
+    if (key == nullptr) continue;
+    if (previous != nullptr && *key < *previous) ++descents;
+    previous = key;
+  }
+  return descents * rows_per_run > page.upserts.size();
+}
+
 // A rejected key is the key column's value being null or the empty string.
 bool missing_key(dataverse::value const& v) {
   if (std::holds_alternative<std::monostate>(v)) return true;
   auto const* s = std::get_if<std::string>(&v);
   return s != nullptr && s->empty();
-}
-
-// Indexes and triggers that users added to a mirror table: a full cycle replaces the table, and
-// recreates them on the new one.
-struct user_object {
-  std::string name;
-  std::string sql;
-};
-
-core::result<std::vector<user_object>> user_objects(connection& c, std::string const& table) {
-  auto st = c.prepare(
-      "SELECT name, sql FROM sqlite_schema WHERE tbl_name = ?1 COLLATE NOCASE AND type IN ('index', 'trigger') "
-      "AND sql IS NOT NULL ORDER BY type, name");
-  if (!st) return st.error();
-  st->bind_text(1, table);
-  std::vector<user_object> out;
-  for (;;) {
-    auto r = st->step();
-    if (!r) return r.error();
-    if (!*r) break;
-    out.push_back({st->column_text(0), st->column_text(1)});
-  }
-  return out;
-}
-
-// Puts the shadow in the mirror's place. Legacy mode renames only the table itself: the modern
-// rename re-parses every view and trigger in the schema and fails on any view of the mirror,
-// which does not exist for that instant.
-core::result<void> swap_in_shadow(connection& c, table_layout const& l) {
-  if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(l.mirror_name))); !r) return r;
-  if (auto r = c.exec("PRAGMA legacy_alter_table = ON"); !r) return r;
-  auto renamed = c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", quote_identifier(l.shadow_name),
-                                    quote_identifier(l.mirror_name)));
-  auto restored = c.exec("PRAGMA legacy_alter_table = OFF");
-  if (!renamed) return renamed;
-  return restored;
 }
 
 struct staged_counts {
@@ -138,31 +141,6 @@ core::result<void> run_with_table(connection& c, std::string const& sql, std::st
   st->bind_text(1, table);
   if (now) st->bind_int(2, *now);
   return st->run();
-}
-
-core::result<std::int64_t> merge_full(connection& c, table_layout const& l, std::string const& table,
-                                      std::int64_t now) {
-  std::int64_t removed = 0;
-  auto old_rows = c.query_int(l.count_rows(l.mirror_name));
-  if (!old_rows) return old_rows.error();
-  if (*old_rows > 0) {
-    auto missing = c.query_int(l.count_missing_from_shadow());
-    if (!missing) return missing.error();
-    removed = *missing;
-  }
-  auto objects = user_objects(c, l.mirror_name);
-  if (!objects) return objects.error();
-
-  if (auto r = run_with_table(c, "DELETE FROM dvsync_rejects WHERE table_name = ?1", table); !r) return r.error();
-  if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
-  if (auto r = swap_in_shadow(c, l); !r) return r.error();
-  for (auto const& o : *objects) {
-    // An index that no longer fits the data (a UNIQUE one, say) must not block the sync: the
-    // mirror stays correct without it.
-    if (auto r = c.exec(o.sql); !r)
-      core::log::warn("store.user_object_dropped", {{"table", table}, {"name", o.name}, {"error", r.error().message}});
-  }
-  return removed;
 }
 
 // Returns how many rows the mirror gained (negative: lost), counted from the changes themselves
@@ -276,8 +254,10 @@ core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_k
   if (!tx) return tx.error();
   if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
   if (auto r = conn_.exec(layout->create_stage()); !r) return r;
-  if (kind == cycle_kind::full)
+  if (kind == cycle_kind::full) {
     if (auto r = conn_.exec(layout->create_table(layout->shadow_name)); !r) return r;
+    if (auto r = conn_.exec(layout->create_side()); !r) return r;
+  }
   auto st = conn_.prepare(
       "UPDATE dvsync_table_state SET cycle_kind = ?2, cycle_reason = ?3, cursor = NULL, pages_staged = 0, "
       "cycle_started_at = ?4 WHERE table_name = ?1");
@@ -349,13 +329,11 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   cycle_totals totals;
   totals.rejects = staged->rejects;
   if (**kind == cycle_kind::full) {
-    auto rows = conn_.query_int(layout.count_rows(layout.shadow_name));
-    if (!rows) return rows.error();
-    totals.upserts = *rows;
-    totals.rows = *rows;  // the shadow becomes the mirror
-    auto removed = merge_full(conn_, layout, spec.table, now);
-    if (!removed) return removed.error();
-    totals.deletes = *removed;
+    auto merged = merge_full(conn_, layout, spec.table, now);
+    if (!merged) return merged.error();
+    totals.upserts = merged->rows;
+    totals.rows = merged->rows;
+    totals.deletes = merged->removed;
   } else {
     totals.upserts = staged->upserts;
     totals.deletes = staged->deletes;
@@ -461,18 +439,27 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
   if (auto it = writers_.find(spec.table); it != writers_.end() && it->second->kind == kind) return it->second.get();
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
+  if (auto r = upgrade_cycle_tables(conn_, *layout, kind); !r) return r.error();
+  auto staged = conn_.prepare("SELECT pages_staged FROM dvsync_table_state WHERE table_name = ?1");
+  if (!staged) return staged.error();
+  staged->bind_text(1, spec.table);
+  auto row = staged->step();
+  if (!row) return row.error();
+  std::int64_t const pages_staged = *row ? staged->column_int(0) : 0;
+  staged->reset();
+
   auto prepare = [&](std::string const& sql) { return conn_.prepare(sql); };
   bool const full = kind == cycle_kind::full;
-  auto upsert = prepare(full ? layout->upsert_shadow() : layout->upsert_stage());
-  if (!upsert) return upsert.error();
   auto insert = prepare(full ? layout->insert_shadow() : layout->insert_stage());
   if (!insert) return insert.error();
+  auto fallback = prepare(full ? layout->insert_side() : layout->upsert_stage());
+  if (!fallback) return fallback.error();
   auto del = prepare(layout->stage_delete());
   if (!del) return del.error();
   auto reject = prepare(layout->stage_reject());
   if (!reject) return reject.error();
-  auto w = std::make_unique<page_writer>(page_writer{kind, std::move(*layout), std::move(*upsert), std::move(*insert),
-                                                     std::move(*del), std::move(*reject), {}, {}});
+  auto w = std::make_unique<page_writer>(page_writer{kind, std::move(*layout), pages_staged, std::move(*insert),
+                                                     std::move(*fallback), std::move(*del), std::move(*reject), {}, {}});
   if (full) {
     auto delete_shadow = prepare(w->layout.delete_shadow());
     if (!delete_shadow) return delete_shadow.error();
@@ -488,7 +475,11 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
 
 core::result<void> database::stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page) {
   auto const& l = w.layout;
+  bool const full = w.kind == cycle_kind::full;
   int const version_param = static_cast<int>(l.columns.size());
+  int const page_param = version_param + 1;
+  ++w.page;
+  bool const to_side = full && scattered(page, l.key_value);
   std::vector<dataverse::rejected> keyless;
   for (auto const& r : page.upserts) {
     if (r.columns.size() != spec.columns.size())
@@ -507,15 +498,18 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
         st.bind_value(static_cast<int>(i) + 3, r.columns[l.other_values[i]]);
       st.bind_int(version_param, r.version);
     };
-    // A cycle brings each id once, nearly always: a plain INSERT costs less than half the guarded
-    // upsert, which stays for the rare conflict (a duplicate id, a key that moved during a full
-    // read, an id a delta both deleted and upserted).
-    bind_row(w.insert);
-    auto inserted = w.insert.run_unless_conflict();
-    if (!inserted) return inserted.error();
-    if (*inserted) continue;
-    bind_row(w.upsert);
-    if (auto s = w.upsert.run(); !s) return s;
+    // A cycle brings each id once, nearly always: the plain INSERT costs less than half of what
+    // takes the rest (a delta's guarded upsert; a full read's side table, sorted in at the end: a
+    // duplicate id, a key that moved during the read, the rows of a page in random key order).
+    if (!to_side) {
+      bind_row(w.insert);
+      auto inserted = w.insert.run_unless_conflict();
+      if (!inserted) return inserted.error();
+      if (*inserted) continue;
+    }
+    bind_row(w.fallback);
+    if (full) w.fallback.bind_int(page_param, w.page);
+    if (auto s = w.fallback.run(); !s) return s;
   }
   // Rows of this page are written, its transaction is still open.
   core::crash_point("mid_apply");
@@ -525,6 +519,7 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
       if (auto s = w.delete_shadow->run(); !s) return s;
     }
     w.stage_delete.bind_text(1, id);
+    w.stage_delete.bind_int(2, w.page);
     if (auto s = w.stage_delete.run(); !s) return s;
   }
   for (auto const* list : {&page.rejects, &std::as_const(keyless)}) {
@@ -536,6 +531,7 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
       w.stage_reject.bind_text(1, r.id);
       w.stage_reject.bind_text(2, r.raw_json);
       w.stage_reject.bind_text(3, r.reason);
+      w.stage_reject.bind_int(4, w.page);
       if (auto s = w.stage_reject.run(); !s) return s;
     }
   }

@@ -49,6 +49,9 @@ core::result<table_layout> make_layout(config::table_spec const& spec) {
   l.mirror_name = spec.table;
   l.shadow_name = "dvsync_shadow_" + spec.table;
   l.stage_name = "dvsync_stage_" + spec.table;
+  l.side_name = "dvsync_side_" + spec.table;
+  l.sorted_name = "dvsync_sorted_" + spec.table;
+  l.id_index_name = "dvsync_id_" + spec.table;
   l.columns = {spec.key, spec.id};
 
   bool key_found = false;
@@ -94,8 +97,9 @@ std::optional<std::string> column_difference(std::vector<std::string> const& exi
   return fmt::format("has columns ({}) but the configuration needs ({}){}", join(existing), join(expected), detail);
 }
 
-std::string table_layout::create_table(std::string const& name) const {
-  std::string cols = fmt::format("{} TEXT PRIMARY KEY NOT NULL, {} TEXT NOT NULL UNIQUE", q(columns[0]), q(columns[1]));
+std::string table_layout::create_table(std::string const& name, id_constraint id) const {
+  std::string cols = fmt::format("{} TEXT PRIMARY KEY NOT NULL, {} TEXT NOT NULL{}", q(columns[0]), q(columns[1]),
+                                 id == id_constraint::inline_unique ? " UNIQUE" : "");
   // No declared type for the attributes: SQLite then keeps each JSON value's own type.
   for (std::size_t i = 2; i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
   cols += fmt::format(", {} INTEGER", q(version_column));
@@ -107,21 +111,17 @@ std::string table_layout::create_stage() const {
   std::string cols =
       "dvsync_seq INTEGER PRIMARY KEY, dvsync_id TEXT NOT NULL UNIQUE, "
       "dvsync_op TEXT NOT NULL CHECK (dvsync_op IN ('u', 'd', 'r')), dvsync_version INTEGER, "
-      "dvsync_raw_json TEXT, dvsync_reason TEXT, " +
+      "dvsync_raw_json TEXT, dvsync_reason TEXT, dvsync_page INTEGER, " +
       q(columns[0]);
   for (std::size_t i = 2; i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
   return fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", q(stage_name), cols);
 }
 
-std::string table_layout::upsert_shadow() const {
-  std::vector<std::string> names, params;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    names.push_back(q(columns[i]));
-    params.push_back(fmt::format("?{}", i + 1));
-  }
-  return fmt::format("INSERT OR REPLACE INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS "
-                     "(SELECT 1 FROM {0} WHERE {3} = ?2 AND {4} > ?{5})",
-                     q(shadow_name), join(names), join(params), q(columns[1]), q(version_column), columns.size());
+std::string table_layout::create_side() const {
+  // Arrival order is the rowid; no index, so that a page appends whatever order its keys are in.
+  std::string cols = "dvsync_page INTEGER NOT NULL";
+  for (auto const& c : columns) cols += ", " + q(c);
+  return fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", q(side_name), cols);
 }
 
 std::string table_layout::insert_shadow() const {
@@ -131,6 +131,15 @@ std::string table_layout::insert_shadow() const {
     params.push_back(fmt::format("?{}", i + 1));
   }
   return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(shadow_name), join(names), join(params));
+}
+
+std::string table_layout::insert_side() const {
+  std::vector<std::string> names = {"dvsync_page"}, params = {fmt::format("?{}", columns.size() + 1)};
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    names.push_back(q(columns[i]));
+    params.push_back(fmt::format("?{}", i + 1));
+  }
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(side_name), join(names), join(params));
 }
 
 namespace {
@@ -169,12 +178,12 @@ std::string table_layout::delete_shadow() const {
 }
 
 std::string table_layout::stage_delete() const {
-  return fmt::format("INSERT OR REPLACE INTO {} (dvsync_id, dvsync_op) VALUES (?1, 'd')", q(stage_name));
+  return fmt::format("INSERT OR REPLACE INTO {} (dvsync_id, dvsync_op, dvsync_page) VALUES (?1, 'd', ?2)", q(stage_name));
 }
 
 std::string table_layout::stage_reject() const {
-  return fmt::format("INSERT OR REPLACE INTO {} (dvsync_id, dvsync_op, dvsync_raw_json, dvsync_reason) "
-                     "VALUES (?1, 'r', ?2, ?3)",
+  return fmt::format("INSERT OR REPLACE INTO {} (dvsync_id, dvsync_op, dvsync_raw_json, dvsync_reason, dvsync_page) "
+                     "VALUES (?1, 'r', ?2, ?3, ?4)",
                      q(stage_name));
 }
 
@@ -239,11 +248,53 @@ std::string table_layout::insert_mirror() const {
   return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(mirror_name), join(names), join(params));
 }
 
+std::string table_layout::side_is_empty() const {
+  return fmt::format("SELECT NOT EXISTS (SELECT 1 FROM {})", q(side_name));
+}
+
+std::string table_layout::drop_side_rows_deleted_later() const {
+  return fmt::format("DELETE FROM {0} WHERE EXISTS (SELECT 1 FROM {1} WHERE {1}.dvsync_id = {0}.{2} AND "
+                     "{1}.dvsync_op IN ('d', 'r') AND {1}.dvsync_page >= {0}.dvsync_page)",
+                     q(side_name), q(stage_name), q(columns[1]));
+}
+
+std::string table_layout::prune_side_rejects() const {
+  return fmt::format("DELETE FROM {0} WHERE dvsync_op = 'r' AND EXISTS (SELECT 1 FROM {1} WHERE {1}.{2} = {0}.dvsync_id "
+                     "AND {1}.dvsync_page > {0}.dvsync_page)",
+                     q(stage_name), q(side_name), q(columns[1]));
+}
+
+std::string table_layout::fill_sorted() const {
+  std::vector<std::string> names, updates;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    names.push_back(q(columns[i]));
+    if (i > 0) updates.push_back(fmt::format("{0} = excluded.{0}", q(columns[i])));
+  }
+  auto const cols = join(names);
+  // Rows of one key arrive in ascending version, then page, then arrival: the last one stays.
+  // "WHERE true" keeps ON CONFLICT from being read as a join constraint.
+  return fmt::format("INSERT INTO {0} ({1}) SELECT {1} FROM (SELECT {1}, 0 AS dvsync_page, 0 AS dvsync_seq FROM {2} "
+                     "UNION ALL SELECT {1}, dvsync_page, rowid FROM {3}) WHERE true "
+                     "ORDER BY {4}, {5}, dvsync_page, dvsync_seq ON CONFLICT ({4}) DO UPDATE SET {6}",
+                     q(sorted_name), cols, q(shadow_name), q(side_name), q(columns[0]), q(version_column),
+                     join(updates));
+}
+
+std::string table_layout::dedupe_ids(std::string const& name) const {
+  return fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM (SELECT {1}, row_number() OVER "
+                     "(PARTITION BY {2} ORDER BY {3} DESC, {1}) AS n FROM {0}) WHERE n > 1)",
+                     q(name), q(columns[0]), q(columns[1]), q(version_column));
+}
+
+std::string table_layout::create_id_index() const {
+  return fmt::format("CREATE UNIQUE INDEX {} ON {} ({})", q(id_index_name), q(mirror_name), q(columns[1]));
+}
+
 std::string table_layout::count_rows(std::string const& name) const { return fmt::format("SELECT count(*) FROM {}", q(name)); }
 
-std::string table_layout::count_missing_from_shadow() const {
-  return fmt::format("SELECT count(*) FROM {0} AS m WHERE NOT EXISTS (SELECT 1 FROM {1} AS s WHERE s.{2} = m.{2})",
-                     q(mirror_name), q(shadow_name), q(columns[1]));
+std::string table_layout::count_ids_kept(std::string const& name) const {
+  return fmt::format("SELECT count(*) FROM {0} AS n WHERE EXISTS (SELECT 1 FROM {1} AS m WHERE m.{2} = n.{2})", q(name),
+                     q(mirror_name), q(columns[1]));
 }
 
 }  // namespace dvsync::store

@@ -13,27 +13,37 @@
 namespace dvsync::store {
 
 struct table_layout {
-  std::string mirror_name;  // unquoted: the configured table name
-  std::string shadow_name;  // dvsync_shadow_<table>
-  std::string stage_name;   // dvsync_stage_<table>
+  std::string mirror_name;    // unquoted: the configured table name
+  std::string shadow_name;    // dvsync_shadow_<table>
+  std::string stage_name;     // dvsync_stage_<table>
+  std::string side_name;      // dvsync_side_<table>: rows of a full read that came out of key order
+  std::string sorted_name;    // dvsync_sorted_<table>: shadow and side merged in key order
+  std::string id_index_name;  // dvsync_id_<table>: the id's unique index on a mirror built sorted
 
   // Mirror (and shadow) columns in order: key, id, the other configured columns, dvsync_version.
   std::vector<std::string> columns;
   std::size_t key_value = 0;               // index of the key in dataverse::record::columns
   std::vector<std::size_t> other_values;   // index in record::columns of each other column
 
-  std::string create_table(std::string const& name) const;  // mirror layout, under any name
+  // The mirror layout, under any name. Without the id's UNIQUE constraint for a table filled in
+  // key order whose id index is built afterwards (create_id_index), in one sorted pass.
+  enum class id_constraint { inline_unique, built_after };
+  std::string create_table(std::string const& name, id_constraint id = id_constraint::inline_unique) const;
   std::string create_stage() const;
+  std::string create_side() const;
 
   // Row statements. Parameters: ?1 key, ?2 id, ?3.. the other columns, then the version; a row
   // whose id is already there with a higher version is left alone (duplicates keep the highest).
-  std::string upsert_shadow() const;
-  std::string insert_shadow() const;        // same parameters; fails on any conflict of key or id
   std::string upsert_stage() const;
   std::string insert_stage() const;         // same parameters; fails when the id is already staged
+  // Full cycles: the plain insert into the shadow (fails on any conflict of key or id), and the
+  // side table's, with the page the row came in (?N+1, N the number of columns).
+  std::string insert_shadow() const;
+  std::string insert_side() const;
   std::string delete_shadow() const;        // ?1 id
-  std::string stage_delete() const;         // ?1 id; replaces whatever the id had staged
-  std::string stage_reject() const;         // ?1 id, ?2 raw_json, ?3 reason
+  // ?1 id, ?2 page; replaces whatever the id had staged.
+  std::string stage_delete() const;
+  std::string stage_reject() const;         // ?1 id, ?2 raw_json, ?3 reason, ?4 page
   // Full cycles: a row read after its id was rejected in an earlier page wins over the reject.
   std::string prune_stage_rejects() const;
   std::string count_stage_ops() const;      // rows of (op, count)
@@ -57,9 +67,20 @@ struct table_layout {
   std::string delete_displaced() const;
   std::string insert_mirror() const;
 
-  // Full merge.
+  // Full merge. With side rows: the deletes and rejects of a page remove the side rows of their
+  // id from that page and earlier ones, a side row from a later page prunes the reject; then
+  // shadow and side are merged into the sorted table in key order, and for rows that claim one key
+  // the highest version wins (then the latest page); then of rows that share an id the highest
+  // version stays (dedupe_ids, needed only when create_id_index meets a duplicate).
+  std::string side_is_empty() const;
+  std::string drop_side_rows_deleted_later() const;
+  std::string prune_side_rejects() const;
+  std::string fill_sorted() const;
+  std::string dedupe_ids(std::string const& name) const;
+  std::string create_id_index() const;  // on the mirror
   std::string count_rows(std::string const& name) const;
-  std::string count_missing_from_shadow() const;  // mirror rows whose id the full read did not return
+  // Rows of the new table whose id the mirror has: the mirror loses the rest of its rows.
+  std::string count_ids_kept(std::string const& name) const;
 };
 
 // config_invalid when the spec breaks a rule of the mirror: the key must be one of the columns

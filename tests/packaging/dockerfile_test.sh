@@ -65,6 +65,8 @@ grep -Eq '^CMD \[' <<<"$runtime" || fail "CMD must be exec form"
 grep -Eq '^HEALTHCHECK .*CMD \[ ?"/usr/bin/dvsync", ?"healthcheck"' <<<"$runtime" \
   || fail 'HEALTHCHECK must run ["/usr/bin/dvsync", "healthcheck", ...]'
 grep -Eq '^VOLUME .*"?/var/lib/dvsync"?' <<<"$runtime" || fail "VOLUME must hold /var/lib/dvsync"
+grep -Eq '^ENV SQLITE_TMPDIR=/var/lib/dvsync$' <<<"$runtime" \
+  || fail "ENV SQLITE_TMPDIR must be the volume, so that SQLite's sorts work on a read-only root filesystem"
 if grep -q '^STOPSIGNAL ' <<<"$runtime"; then
   grep -Eq '^STOPSIGNAL (SIGTERM|15)$' <<<"$runtime" || fail "STOPSIGNAL must be SIGTERM"
 fi
