@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/retention.hpp"
 #include "cli/runtime.hpp"
 #include "cli/summary.hpp"
 #include "core/log.hpp"
@@ -11,6 +12,16 @@
 #include <cstdio>
 
 namespace dvsync::cli {
+namespace {
+
+// Cron runs nothing but `once`: it also keeps the retention current and warns of aging links.
+boost::asio::awaitable<core::result<std::vector<sync::cycle_report>>> sync_then_check_retention(runtime& rt) {
+  auto reports = co_await rt.scheduler().run_once();
+  if (!rt.stopping()) co_await refresh_retention_and_warn(rt);
+  co_return reports;
+}
+
+}  // namespace
 
 int once(arguments const& a) {
   auto s = load_settings(a);
@@ -29,7 +40,7 @@ int once(arguments const& a) {
   });
 
   std::optional<core::error> failure;
-  boost::asio::co_spawn(rt.io(), rt.scheduler().run_once(),
+  boost::asio::co_spawn(rt.io(), sync_then_check_retention(rt),
                         [&](std::exception_ptr e, core::result<std::vector<sync::cycle_report>> r) {
                           signals.cancel();
                           if (e) {

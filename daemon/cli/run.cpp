@@ -1,4 +1,5 @@
 #include "cli/commands.hpp"
+#include "cli/retention.hpp"
 #include "cli/runtime.hpp"
 #include "cli/summary.hpp"
 #include "core/log.hpp"
@@ -31,9 +32,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using steady = std::chrono::steady_clock;
-
-// The organization's change-tracking retention is read at start and then once a day.
-constexpr std::chrono::hours retention_check_period{24};
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

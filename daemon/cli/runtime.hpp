@@ -44,6 +44,7 @@ class runtime {
 
   // Stops the scheduler and cuts every retry wait short.
   void stop();
+  bool stopping() const { return stop_.stop_requested(); }
 
  private:
   struct parts;

@@ -84,6 +84,8 @@ class database {
   // Organization.expirechangetrackingindays as last read from Dataverse; none until first read.
   core::result<void> record_change_retention(int days, std::int64_t now);
   core::result<std::optional<int>> change_retention_days();
+  // When it was last read (unix seconds); none until first read.
+  core::result<std::optional<std::int64_t>> change_retention_checked_at();
 
   // --- maintenance (database.cpp) ---
 

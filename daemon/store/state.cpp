@@ -224,4 +224,11 @@ core::result<std::optional<int>> database::change_retention_days() {
   return std::optional<int>{days};
 }
 
+core::result<std::optional<std::int64_t>> database::change_retention_checked_at() {
+  auto const one_at_a_time = serialize();
+  auto checked = conn_.query_int("SELECT coalesce((SELECT checked_at FROM dvsync_organization WHERE id = 1), -1)");
+  if (!checked) return checked.error();
+  return *checked < 0 ? std::optional<std::int64_t>{} : std::optional<std::int64_t>{*checked};
+}
+
 }  // namespace dvsync::store

@@ -199,5 +199,33 @@ TEST_F(endpoint_test, a_delta_link_past_half_the_retention_warns_in_status_logs_
   EXPECT_FALSE(boost::json::parse(status.out).at("tables").as_array().at(0).at("token_expiry_warning").as_bool());
 }
 
+TEST_F(endpoint_test, once_reads_the_retention_at_most_daily_and_warns_of_an_aging_link) {
+  // Cron users run nothing but `once`.
+  create_books(0, 2);
+  write_config({});
+  auto first = once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(contains(first.err, "event=token.retention retention_days=7")) << first.err;
+  EXPECT_EQ(requests("/organizations", 200), 1u);
+  auto status = dvsync({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(boost::json::parse(status.out).at("change_retention_days").as_int64(), 7);
+
+  auto second = once();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(requests("/organizations", 200), 1u) << "read again within a day";
+  EXPECT_FALSE(contains(second.err, "token.expiry_warning")) << second.err;
+
+  // Four days of failing cycles: the link is past half of the 7-day retention, and a day has gone
+  // by since the retention was read.
+  exec_sql(db_path_, "UPDATE dvsync_table_state SET delta_link_at = delta_link_at - 4 * 86400");
+  exec_sql(db_path_, "UPDATE dvsync_organization SET checked_at = checked_at - 86400");
+  faults(R"([{"match":{"method":"GET","path":"sample_books"},"status":400,"count":100}])");
+  auto failing = once();
+  EXPECT_EQ(failing.exit_code, 1) << failing.err;
+  EXPECT_TRUE(contains(failing.err, "event=token.expiry_warning table=sample_book")) << failing.err;
+  EXPECT_EQ(requests("/organizations", 200), 2u);
+}
+
 }  // namespace
 }  // namespace dvsync::test
