@@ -7,7 +7,10 @@
 // DIR holds the page bodies as saved by bench/bench.py (one file per page, read in name order).
 // --commit-every 0 (the default) inserts everything in one transaction; N commits every N rows.
 // --order arrival (the default) inserts in page order; key sorts the rows by key in memory first,
-// so that the B-tree is filled in order whatever order the keys arrived in.
+// so that the B-tree is filled in order whatever order the keys arrived in, into the mirror's
+// layout without the GUID's inline UNIQUE, and builds the GUID's unique index after the rows in the
+// same transaction: the end state of the daemon's sorted build (built inline, the index would take
+// the rows in random GUID order).
 // Prints one JSON object: rows, pages, bytes, parse_s (Boost.JSON DOM), extract_s (DOM to rows),
 // sort_s (0 in arrival order), insert_s (BEGIN to the last COMMIT).
 #include "common.hpp"
@@ -58,6 +61,12 @@ int main(int argc, char** argv) try {
   }
   sqlite3* db = open_with_daemon_pragmas(db_path);
   auto table = book_table_sql();
+  auto layout = dvsync::store::make_layout(book_spec());
+  if (!layout) throw std::runtime_error(layout.error().message);
+  if (order == "key") {
+    exec(db, "DROP TABLE " + table.name);
+    exec(db, layout->create_table(layout->mirror_name, dvsync::store::table_layout::id_constraint::built_after));
+  }
   std::string cols, params;
   for (std::size_t i = 0; i < table.columns.size(); ++i) {
     cols += (i ? ", " : "") + table.columns[i];
@@ -77,6 +86,7 @@ int main(int argc, char** argv) try {
       in_tx = 0;
     }
   }
+  if (order == "key") exec(db, layout->create_id_index());
   exec(db, "COMMIT");
   auto t1 = clock_type::now();
   sqlite3_finalize(insert);
