@@ -14,8 +14,9 @@ endif()
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(dvsync_options INTERFACE -Wno-restrict -Wno-mismatched-new-delete)
 endif()
-# Boost.Asio and Boost.Beast need these to stay header-consistent across translation units.
-target_compile_definitions(dvsync_options INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+# Boost.Asio needs this to stay header-consistent across translation units. (Beast's string_view is
+# Boost's own: BOOST_BEAST_USE_STD_STRING_VIEW is deprecated in 1.81 and warned on every file.)
+target_compile_definitions(dvsync_options INTERFACE BOOST_ASIO_NO_DEPRECATED)
 if(DVSYNC_SANITIZE)
   target_compile_options(dvsync_options INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(dvsync_options INTERFACE -fsanitize=address,undefined)
