@@ -78,32 +78,37 @@ snapshot from_line(std::string const& line) {
   return s;
 }
 
-snapshot read_snapshot(sqlite3* db, std::string const& table) {
+snapshot read_snapshot_in_transaction(sqlite3* db, std::string const& table) {
   snapshot s;
+  {
+    statement link(db, "SELECT delta_link FROM dvsync_table_state WHERE table_name = ?1");
+    sqlite3_bind_text(link.st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(link.st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(link.st, 0) != SQLITE_NULL)
+      s.delta_link = reinterpret_cast<char const*>(sqlite3_column_text(link.st, 0));
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      fail(db, "reading the delta link");
+  }
+  statement rows(db, "SELECT * FROM \"" + table + "\"");
+  int rc;
+  while ((rc = sqlite3_step(rows.st)) == SQLITE_ROW) {
+    ++s.rows;
+    s.checksum += row_hash(rows.st);
+  }
+  if (rc != SQLITE_DONE) fail(db, "reading " + table);
+  return s;
+}
+
+snapshot read_snapshot(sqlite3* db, std::string const& table) {
   exec(db, "BEGIN");
   try {
-    {
-      statement link(db, "SELECT delta_link FROM dvsync_table_state WHERE table_name = ?1");
-      sqlite3_bind_text(link.st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-      int rc = sqlite3_step(link.st);
-      if (rc == SQLITE_ROW && sqlite3_column_type(link.st, 0) != SQLITE_NULL)
-        s.delta_link = reinterpret_cast<char const*>(sqlite3_column_text(link.st, 0));
-      else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        fail(db, "reading the delta link");
-    }
-    statement rows(db, "SELECT * FROM \"" + table + "\"");
-    int rc;
-    while ((rc = sqlite3_step(rows.st)) == SQLITE_ROW) {
-      ++s.rows;
-      s.checksum += row_hash(rows.st);
-    }
-    if (rc != SQLITE_DONE) fail(db, "reading " + table);
+    auto s = read_snapshot_in_transaction(db, table);
+    exec(db, "COMMIT");
+    return s;
   } catch (...) {
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
-  exec(db, "COMMIT");
-  return s;
 }
 
 sqlite3* open_reader(std::string const& db_path) {

@@ -24,6 +24,8 @@ snapshot from_line(std::string const& line);
 // Reads table and link in one read transaction on an open connection; throws std::runtime_error
 // with SQLite's message.
 snapshot read_snapshot(sqlite3* db, std::string const& table);
+// The same inside the transaction the caller has begun (and keeps open afterwards).
+snapshot read_snapshot_in_transaction(sqlite3* db, std::string const& table);
 // The same through a new read-only connection.
 snapshot read_snapshot(std::string const& db_path, std::string const& table);
 
