@@ -181,6 +181,12 @@ TEST_F(wal_reader_test, a_held_snapshot_delays_checkpoints_and_the_wal_shrinks_o
       },
       patience);
   EXPECT_TRUE(recovered) << "no complete checkpoint or no shrink after the release\n" << log_tail();
+  for (std::size_t i = checkpoints_at_release; i < checkpoints_.size(); ++i) {
+    auto const& c = checkpoints_[i];
+    std::printf("checkpoint %+.3f s after the release: %lld of %lld frames copied\n", seconds_between(released, c.at),
+                static_cast<long long>(c.copied_frames), static_cast<long long>(c.wal_frames));
+    if (c.complete()) break;
+  }
   auto const wal_peak_bytes = wal_peak(wal_at_hold, recovered ? wal_at_shrink : wal_.size());
   // Then five more cycles: the file must stay within the limit (or within what one cycle needed
   // before the hold, when that is more).
