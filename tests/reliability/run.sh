@@ -180,6 +180,9 @@ EOF
     echo "only, and it is the next commit after a complete one that restarts the log, when SQLite"
     echo "truncates the file to \`journal_size_limit\` (64 MiB, not less: PERSIST_WAL keeps the file)."
     echo "The file must then stay within the limit for five more cycles. Then the oracle."
+    echo "The daemon logs its checkpoint after each cycle; the automatic one of a commit inside a cycle"
+    echo "(once the WAL holds 1000 frames) is not logged, which is why the file can shrink before the"
+    echo "first complete checkpoint in the log."
     echo
     echo "| Figure | Value | Note |"
     echo "|---|---|---|"
