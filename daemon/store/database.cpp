@@ -225,6 +225,18 @@ core::result<std::optional<connection::checkpoint_outcome>> database::checkpoint
                    {{"wal_frames", done->wal_frames}, {"copied_frames", done->checkpointed_frames},
                     {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
                                .count()}});
+  constexpr int warn_after = 5, warn_every = 60;
+  if (done->complete) {
+    if (checkpoints_held_back_ >= warn_after)
+      core::log::info("store.checkpoint_caught_up", {{"held_back_cycles", checkpoints_held_back_}});
+    checkpoints_held_back_ = 0;
+  } else if (++checkpoints_held_back_ >= warn_after && (checkpoints_held_back_ - warn_after) % warn_every == 0) {
+    auto wal = wal_bytes();
+    core::log::warn("store.checkpoint_held_back",
+                    {{"cycles", checkpoints_held_back_}, {"wal_bytes", wal ? *wal : 0},
+                     {"note", "a reader has kept one read transaction open across these cycles; the WAL grows "
+                              "until it ends"}});
+  }
   return std::optional<connection::checkpoint_outcome>{*done};
 }
 

@@ -95,7 +95,9 @@ class database {
   // (complete=false when a reader kept it from finishing).
   core::result<connection::checkpoint_outcome> checkpoint_truncate();
   // The checkpoint that a cycle's final commit leaves to be run after it (PASSIVE: readers go on);
-  // none when no cycle committed data since the last one.
+  // none when no cycle committed data since the last one. A reader that holds one snapshot keeps
+  // it from finishing and the WAL grows: after 5 such checkpoints in a row (and every 60 after)
+  // it warns, store.checkpoint_held_back, and says when it catches up.
   core::result<std::optional<connection::checkpoint_outcome>> checkpoint_after_cycle();
 
   std::string const& path() const { return path_; }
@@ -134,6 +136,7 @@ class database {
   bool synchronous_full_ = true;  // as configured
   bool relaxed_ = false;          // synchronous is NORMAL for now, FULL being configured
   bool checkpoint_due_ = false;   // a cycle committed data and left its checkpoint for later
+  int checkpoints_held_back_ = 0; // after-cycle checkpoints in a row that a reader kept incomplete
   std::unique_ptr<std::recursive_mutex> mutex_ = std::make_unique<std::recursive_mutex>();
 };
 

@@ -425,5 +425,38 @@ TEST_F(mirror_test, a_delta_updates_rows_in_place_and_replaces_those_whose_key_o
   EXPECT_EQ(first_text(r, "PRAGMA integrity_check"), "ok");
 }
 
+TEST_F(mirror_test, a_reader_holding_one_snapshot_holds_checkpoints_back_and_is_reported) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("A"), "a", 1)});
+  ASSERT_TRUE(db.checkpoint_after_cycle());
+  auto r = reader();
+  ASSERT_TRUE(r.exec("BEGIN"));
+  EXPECT_EQ(r.query_int("SELECT count(*) FROM sample_book").value(), 1);  // the snapshot starts here
+  auto delta = [&](int i) {
+    ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+    auto n = std::to_string(i);
+    ASSERT_TRUE(db.finish_cycle(books(), upserts({book("id-" + n, dataverse::value{"code-" + n}, "x", i + 2)}), "link", 2000));
+  };
+  testing::internal::CaptureStderr();
+  for (int i = 0; i < 5; ++i) {
+    delta(i);
+    auto done = db.checkpoint_after_cycle();
+    ASSERT_TRUE(done && *done);
+    EXPECT_FALSE((*done)->complete) << i;
+  }
+  auto held = testing::internal::GetCapturedStderr();
+  EXPECT_NE(held.find("level=warn event=store.checkpoint_held_back cycles=5"), std::string::npos) << held;
+  EXPECT_EQ(r.query_int("SELECT count(*) FROM sample_book").value(), 1) << "the reader's snapshot stays";
+
+  ASSERT_TRUE(r.exec("COMMIT"));
+  testing::internal::CaptureStderr();
+  delta(5);
+  auto done = db.checkpoint_after_cycle();
+  auto caught_up = testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(done && *done);
+  EXPECT_TRUE((*done)->complete);
+  EXPECT_NE(caught_up.find("event=store.checkpoint_caught_up held_back_cycles=5"), std::string::npos) << caught_up;
+}
+
 }  // namespace
 }  // namespace dvsync::store::test
