@@ -32,8 +32,12 @@ struct readonly_db {
   sqlite3* db = nullptr;
   explicit readonly_db(std::string const& path) {
     auto uri = "file:" + path + "?mode=ro";
-    if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK)
-      throw std::runtime_error("cannot open " + path + ": " + sqlite3_errmsg(db));
+    if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+      // A failed open still allocates the handle, and no destructor runs for a throwing constructor.
+      std::string message = "cannot open " + path + ": " + sqlite3_errmsg(db);
+      sqlite3_close(db);
+      throw std::runtime_error(message);
+    }
     sqlite3_busy_timeout(db, 5000);
   }
   ~readonly_db() { sqlite3_close(db); }

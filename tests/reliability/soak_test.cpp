@@ -24,6 +24,12 @@
 namespace dvsync::test {
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool built_with_address_sanitizer = true;
+#else
+constexpr bool built_with_address_sanitizer = false;
+#endif
+
 using namespace std::chrono_literals;
 using wall_clock = std::chrono::system_clock;
 using steady = std::chrono::steady_clock;
@@ -269,7 +275,10 @@ TEST_F(soak_test, changes_faults_and_kills_leave_memory_descriptors_wal_and_fres
     std::printf("lifetime %zu: %zu samples from %.0f s to %.0f s, RSS %.0f -> %.0f KiB (%+.1f%%, %+.1f KiB/min), fds %d..%d\n", i,
                 l.rss_kib.size(), l.at_s.front(), l.at_s.back(), l.rss_kib.front(), l.rss_kib.back(), growth, per_min,
                 *std::min_element(l.fds.begin(), l.fds.end()), *std::max_element(l.fds.begin(), l.fds.end()));
-    EXPECT_LT(growth, 10.0) << "lifetime " << i;
+    // AddressSanitizer keeps freed memory in quarantine (up to 256 MiB): RSS then grows by design.
+    if (!built_with_address_sanitizer) {
+      EXPECT_LT(growth, 10.0) << "lifetime " << i;
+    }
     EXPECT_LE(fd_range, 5) << "lifetime " << i;
     if (judged == 1 || growth > worst_growth) {
       worst_growth = growth;

@@ -145,7 +145,7 @@ TEST_F(HttpClientTest, GzipBodyIsDecoded) {
 TEST_F(HttpClientTest, GzipBodyOfManyReadsIsDecodedWhileItArrives) {
   // Numbers compress about threefold: megabytes of input, hundreds of socket reads.
   std::string text;
-  for (int i = 0; text.size() < 3'000'000; ++i) text += std::to_string(i * 7919 % 1000003) + ",";
+  for (long long i = 0; text.size() < 3'000'000; ++i) text += std::to_string(i * 7919 % 1000003) + ",";
   test_server server([&](recorded_request const&) {
     return scripted_reply{http_response(200, gzip(text), {{"Content-Encoding", "gzip"}})};
   });
