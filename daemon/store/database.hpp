@@ -99,6 +99,11 @@ class database {
   // it from finishing and the WAL grows: after 5 such checkpoints in a row (and every 60 after)
   // it warns, store.checkpoint_held_back, and says when it catches up.
   core::result<std::optional<connection::checkpoint_outcome>> checkpoint_after_cycle();
+  // Whether checkpoint_after_cycle has work (an idle poll leaves none).
+  bool checkpoint_due() {
+    auto const one_at_a_time = serialize();
+    return checkpoint_due_;
+  }
 
   std::string const& path() const { return path_; }
 

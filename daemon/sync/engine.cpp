@@ -172,10 +172,11 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     core::crash_point("after_commit");
     // The checkpoint the final commit left runs on the store thread; a failure is only logged, as
     // the next commit's automatic checkpoint, or closing the database, does the same work.
-    boost::asio::post(store_thread_->pool, [this] {
-      if (auto r = db_.checkpoint_after_cycle(); !r)
-        core::log::warn("store.checkpoint_failed", {{"error", r.error().message}});
-    });
+    if (db_.checkpoint_due())
+      boost::asio::post(store_thread_->pool, [this] {
+        if (auto r = db_.checkpoint_after_cycle(); !r)
+          core::log::warn("store.checkpoint_failed", {{"error", r.error().message}});
+      });
     report.upserts = totals->upserts;
     report.deletes = totals->deletes;
     report.rejects = totals->rejects;
