@@ -36,13 +36,15 @@ boost::asio::awaitable<void> refresh_retention_and_warn(runtime& rt) {
   auto const now = unix_now();
   auto tables = db.read_status(now);
   if (!tables) co_return;
-  for (auto const& t : *tables) {
-    if (!ops::token_expiry_warning(t.token_age_s, *retention)) continue;
-    core::log::warn("token.expiry_warning",
-                    {{"table", t.table}, {"token_age_s", *t.token_age_s}, {"retention_days", **retention},
-                     {"expires_in_s", std::int64_t{**retention} * 86400 - *t.token_age_s},
-                     {"note", "the delta link is past half its retention; once it expires the next cycle is a full resync"}});
-  }
+  for (auto const& t : *tables)
+    if (ops::token_expiry_warning(t.token_age_s, *retention)) log_expiry_warning({t.table, *t.token_age_s, **retention});
+}
+
+void log_expiry_warning(ops::expiry_warning const& w) {
+  core::log::warn("token.expiry_warning",
+                  {{"table", w.table}, {"token_age_s", w.token_age_s}, {"retention_days", w.retention_days},
+                   {"expires_in_s", std::int64_t{w.retention_days} * 86400 - w.token_age_s},
+                   {"note", "the delta link is past half its retention; once it expires the next cycle is a full resync"}});
 }
 
 }  // namespace dvsync::cli

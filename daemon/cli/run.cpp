@@ -195,11 +195,7 @@ class daemon_process {
   void log_expiry_warnings(std::string_view only = {}) {
     for (auto const& w : monitor_.metrics().expiry_warnings(unix_now())) {
       if (!only.empty() && w.table != only) continue;
-      std::int64_t const left = std::int64_t{w.retention_days} * 86400 - w.token_age_s;
-      core::log::warn("token.expiry_warning",
-                      {{"table", w.table}, {"token_age_s", w.token_age_s}, {"retention_days", w.retention_days},
-                       {"expires_in_s", left},
-                       {"note", "the delta link is past half its retention; once it expires the next cycle is a full resync"}});
+      log_expiry_warning(w);
     }
   }
 

@@ -1,6 +1,7 @@
 #include "store/full_merge.hpp"
 
 #include "core/log.hpp"
+#include "store/table_statement.hpp"
 
 #include <fmt/format.h>
 
@@ -9,15 +10,6 @@
 
 namespace dvsync::store {
 namespace {
-
-core::result<void> run_with_table(connection& c, std::string const& sql, std::string const& table,
-                                  std::optional<std::int64_t> now = std::nullopt) {
-  auto st = c.prepare(sql);
-  if (!st) return st.error();
-  st->bind_text(1, table);
-  if (now) st->bind_int(2, *now);
-  return st->run();
-}
 
 // Indexes and triggers that users added to a mirror table: a full cycle replaces the table, and
 // recreates them on the new one. dvsync's own (the id index of a sorted build) are not theirs.

@@ -6,6 +6,7 @@
 #include "store/full_merge.hpp"
 #include "store/page_writer.hpp"
 #include "store/record_json.hpp"
+#include "store/table_statement.hpp"
 
 #include <fmt/format.h>
 
@@ -132,15 +133,6 @@ core::result<staged_counts> count_staged(connection& c, table_layout const& l) {
     if (op == "r") out.rejects = n;
   }
   return out;
-}
-
-core::result<void> run_with_table(connection& c, std::string const& sql, std::string const& table,
-                                  std::optional<std::int64_t> now = std::nullopt) {
-  auto st = c.prepare(sql);
-  if (!st) return st.error();
-  st->bind_text(1, table);
-  if (now) st->bind_int(2, *now);
-  return st->run();
 }
 
 // Returns how many rows the mirror gained (negative: lost), counted from the changes themselves

@@ -124,22 +124,10 @@ std::string table_layout::create_side() const {
   return fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", q(side_name), cols);
 }
 
-std::string table_layout::insert_shadow() const {
-  std::vector<std::string> names, params;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    names.push_back(q(columns[i]));
-    params.push_back(fmt::format("?{}", i + 1));
-  }
-  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(shadow_name), join(names), join(params));
-}
+std::string table_layout::insert_shadow() const { return insert_row(shadow_name); }
 
 std::string table_layout::insert_side() const {
-  std::vector<std::string> names = {"dvsync_page"}, params = {fmt::format("?{}", columns.size() + 1)};
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    names.push_back(q(columns[i]));
-    params.push_back(fmt::format("?{}", i + 1));
-  }
-  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(side_name), join(names), join(params));
+  return insert_row(side_name, "dvsync_page", fmt::format("?{}", columns.size() + 1));
 }
 
 namespace {
@@ -239,13 +227,20 @@ std::string table_layout::delete_displaced() const {
   return fmt::format("DELETE FROM {} WHERE {} = ?1 OR {} = ?2", q(mirror_name), q(columns[0]), q(columns[1]));
 }
 
-std::string table_layout::insert_mirror() const {
+std::string table_layout::insert_mirror() const { return insert_row(mirror_name); }
+
+std::string table_layout::insert_row(std::string const& name, std::string const& first_column,
+                                     std::string const& first_param) const {
   std::vector<std::string> names, params;
+  if (!first_column.empty()) {
+    names.push_back(first_column);
+    params.push_back(first_param);
+  }
   for (std::size_t i = 0; i < columns.size(); ++i) {
     names.push_back(q(columns[i]));
     params.push_back(fmt::format("?{}", i + 1));
   }
-  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(mirror_name), join(names), join(params));
+  return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(name), join(names), join(params));
 }
 
 std::string table_layout::side_is_empty() const {

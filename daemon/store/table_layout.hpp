@@ -81,6 +81,12 @@ struct table_layout {
   std::string count_rows(std::string const& name) const;
   // Rows of the new table whose id the mirror has: the mirror loses the rest of its rows.
   std::string count_ids_kept(std::string const& name) const;
+
+ private:
+  // INSERT of one row into `name`, parameters ?1.. in column order, after an optional first column
+  // with its own parameter.
+  std::string insert_row(std::string const& name, std::string const& first_column = {},
+                         std::string const& first_param = {}) const;
 };
 
 // config_invalid when the spec breaks a rule of the mirror: the key must be one of the columns

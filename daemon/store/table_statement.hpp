@@ -1,0 +1,22 @@
+#pragma once
+// A statement about one mirror table's bookkeeping, for the store's .cpp files only.
+#include "core/error.hpp"
+#include "store/sqlite.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace dvsync::store {
+
+// Runs `sql` with ?1 the table's name and, when given, ?2 a time (unix seconds).
+inline core::result<void> run_with_table(connection& c, std::string const& sql, std::string const& table,
+                                         std::optional<std::int64_t> now = std::nullopt) {
+  auto st = c.prepare(sql);
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  if (now) st->bind_int(2, *now);
+  return st->run();
+}
+
+}  // namespace dvsync::store
