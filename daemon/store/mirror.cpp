@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -52,25 +53,55 @@ core::result<std::optional<std::vector<std::string>>> existing_columns(connectio
   return std::optional<std::vector<std::string>>{std::move(names)};
 }
 
+// Which of the tables a cycle may leave exist. Dropping only those keeps an idle poll, which
+// creates none, from changing the schema (which makes SQLite re-prepare every statement).
+core::result<std::vector<std::string>> existing_cycle_tables(connection& c, table_layout const& l) {
+  auto st = c.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (?1, ?2, ?3, ?4)");
+  if (!st) return st.error();
+  int i = 0;
+  for (auto const* name : {&l.shadow_name, &l.side_name, &l.sorted_name, &l.stage_name}) st->bind_text(++i, *name);
+  std::vector<std::string> names;
+  for (;;) {
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) break;
+    names.push_back(st->column_text(0));
+  }
+  return names;
+}
+
+core::result<bool> stage_exists(connection& c, table_layout const& l) {
+  auto tables = existing_cycle_tables(c, l);
+  if (!tables) return tables.error();
+  return std::find(tables->begin(), tables->end(), l.stage_name) != tables->end();
+}
+
 core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
-  for (auto const* name : {&l.shadow_name, &l.side_name, &l.sorted_name, &l.stage_name})
-    if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(*name))); !r) return r;
+  auto tables = existing_cycle_tables(c, l);
+  if (!tables) return tables.error();
+  for (auto const& name : *tables)
+    if (auto r = c.exec(fmt::format("DROP TABLE {}", quote_identifier(name))); !r) return r;
   return {};
 }
 
-// A cycle begun by an older dvsync and resumed by this one: its stage has no page column, and a
-// full cycle had no side table.
-core::result<void> upgrade_cycle_tables(connection& c, table_layout const& l, cycle_kind kind) {
-  auto st = c.prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = 'dvsync_page'");
+// Makes the tables a page is staged into: a delta's stage is created by its first page, so that
+// an idle poll creates none; a full cycle begun by an older dvsync and resumed by this one has a
+// stage without the page column, and no side table.
+core::result<void> ready_cycle_tables(connection& c, table_layout const& l, cycle_kind kind) {
+  auto st = c.prepare("SELECT count(*), count(*) FILTER (WHERE name = 'dvsync_page') FROM pragma_table_info(?1)");
   if (!st) return st.error();
   st->bind_text(1, l.stage_name);
   auto row = st->step();
   if (!row) return row.error();
-  bool const has_page = *row && st->column_int(0) > 0;
+  bool const exists = *row && st->column_int(0) > 0;
+  bool const has_page = *row && st->column_int(1) > 0;
   st->reset();
-  if (!has_page)
+  if (!exists) {
+    if (auto r = c.exec(l.create_stage()); !r) return r;
+  } else if (!has_page) {
     if (auto r = c.exec(fmt::format("ALTER TABLE {} ADD COLUMN dvsync_page INTEGER", quote_identifier(l.stage_name))); !r)
       return r;
+  }
   if (kind == cycle_kind::full) return c.exec(l.create_side());
   return {};
 }
@@ -245,8 +276,8 @@ core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_k
   auto tx = transaction::begin_write(conn_);
   if (!tx) return tx.error();
   if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
-  if (auto r = conn_.exec(layout->create_stage()); !r) return r;
   if (kind == cycle_kind::full) {
+    if (auto r = conn_.exec(layout->create_stage()); !r) return r;
     if (auto r = conn_.exec(layout->create_table(layout->shadow_name)); !r) return r;
     if (auto r = conn_.exec(layout->create_side()); !r) return r;
   }
@@ -293,11 +324,13 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   bool const page_empty = last_page.upserts.empty() && last_page.deletes.empty() && last_page.rejects.empty();
 
   // Decided before the transaction starts: only a delta whose stage and last page are both empty
-  // (the idle poll) leaves the mirror as it was. A stage that cannot be read counts as data.
+  // (the idle poll: its one page made no stage) leaves the mirror as it was. A stage that cannot be
+  // read counts as data.
   bool changes_data = true;
   if (auto before = cycle_in_progress(spec.table); page_empty && before && *before == cycle_kind::delta) {
-    auto empty = conn_.query_int(layout.stage_is_empty());
-    changes_data = !(empty && *empty == 1);
+    auto staged = stage_exists(conn_, layout);
+    auto empty = staged && *staged ? conn_.query_int(layout.stage_is_empty()) : core::result<std::int64_t>(1);
+    changes_data = !(staged && empty && *empty == 1);
   }
   if (auto r = durability(changes_data); !r) return r.error();
 
@@ -316,7 +349,9 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   // The statements of this cycle refer to tables about to be dropped or renamed.
   writers_.erase(spec.table);
 
-  auto staged = count_staged(conn_, layout);
+  auto has_stage = stage_exists(conn_, layout);
+  if (!has_stage) return has_stage.error();
+  auto staged = *has_stage ? count_staged(conn_, layout) : core::result<staged_counts>(staged_counts{});
   if (!staged) return staged.error();
   cycle_totals totals;
   totals.rejects = staged->rejects;
@@ -431,7 +466,7 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
   if (auto it = writers_.find(spec.table); it != writers_.end() && it->second->kind == kind) return it->second.get();
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
-  if (auto r = upgrade_cycle_tables(conn_, *layout, kind); !r) return r.error();
+  if (auto r = ready_cycle_tables(conn_, *layout, kind); !r) return r.error();
   auto staged = conn_.prepare("SELECT pages_staged FROM dvsync_table_state WHERE table_name = ?1");
   if (!staged) return staged.error();
   staged->bind_text(1, spec.table);

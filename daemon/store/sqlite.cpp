@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <mutex>
+#include <unordered_map>
 #include <utility>
 
 namespace dvsync::store {
@@ -25,7 +26,26 @@ std::string sql_excerpt(sqlite3_stmt* stmt) {
 
 }  // namespace
 
+// Idle statements by their SQL text, one per text. `open` turns false when the connection closes:
+// statements still out then are finalized when they come back.
+struct statement_cache {
+  bool open = true;
+  std::unordered_map<std::string, sqlite3_stmt*> idle;
+};
+
 // connection
+
+connection::connection(sqlite3* db) : db_(db), cache_(std::make_shared<statement_cache>()) {}
+
+void connection::close() {
+  if (cache_) {
+    cache_->open = false;
+    for (auto& entry : cache_->idle) sqlite3_finalize(entry.second);
+    cache_->idle.clear();
+  }
+  // close_v2 defers the close until every statement is finalized, whatever the destruction order.
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
 
 core::result<connection> connection::open(std::string const& path_or_uri, open_mode mode,
                                            std::chrono::milliseconds busy_timeout) {
@@ -50,21 +70,19 @@ core::result<connection> connection::open(std::string const& path_or_uri, open_m
 }
 
 connection::connection(connection&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), busy_timeout_(other.busy_timeout_) {}
+    : db_(std::exchange(other.db_, nullptr)), busy_timeout_(other.busy_timeout_), cache_(std::move(other.cache_)) {}
 
 connection& connection::operator=(connection&& other) noexcept {
   if (this != &other) {
-    if (db_ != nullptr) sqlite3_close_v2(db_);
+    close();
     db_ = std::exchange(other.db_, nullptr);
     busy_timeout_ = other.busy_timeout_;
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
-connection::~connection() {
-  // close_v2 defers the close until every statement is finalized, whatever the destruction order.
-  if (db_ != nullptr) sqlite3_close_v2(db_);
-}
+connection::~connection() { close(); }
 
 core::result<void> connection::exec(std::string_view sql) {
   std::string text(sql);
@@ -79,14 +97,22 @@ core::result<void> connection::exec(std::string_view sql) {
 }
 
 core::result<statement> connection::prepare(std::string_view sql) {
+  std::string text(sql);
+  if (auto it = cache_->idle.find(text); it != cache_->idle.end()) {
+    sqlite3_stmt* idle = it->second;
+    cache_->idle.erase(it);
+    return statement(db_, idle, cache_, std::move(text));
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     std::string_view head = sql.substr(0, 100);
     return make_sqlite_error(db_, rc, fmt::format("cannot prepare {}{}", head, sql.size() > head.size() ? "..." : ""));
   }
-  return statement(db_, stmt);
+  return statement(db_, stmt, cache_, std::move(text));
 }
+
+std::size_t connection::idle_statements() const { return cache_ ? cache_->idle.size() : 0; }
 
 core::result<std::int64_t> connection::query_int(std::string_view sql) {
   auto st = prepare(sql);
@@ -144,20 +170,40 @@ void connection::auto_checkpoint(int frames) { sqlite3_wal_autocheckpoint(db_, f
 
 // statement
 
+statement::statement(sqlite3* db, sqlite3_stmt* stmt, std::shared_ptr<statement_cache> cache, std::string sql)
+    : db_(db), stmt_(stmt), cache_(std::move(cache)), sql_(std::move(sql)) {}
+
 statement::statement(statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)), bind_rc_(other.bind_rc_) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_rc_(other.bind_rc_),
+      cache_(std::move(other.cache_)),
+      sql_(std::move(other.sql_)) {}
 
 statement& statement::operator=(statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
     bind_rc_ = other.bind_rc_;
+    cache_ = std::move(other.cache_);
+    sql_ = std::move(other.sql_);
   }
   return *this;
 }
 
-statement::~statement() { sqlite3_finalize(stmt_); }
+statement::~statement() { release(); }
+
+void statement::release() {
+  sqlite3_stmt* stmt = std::exchange(stmt_, nullptr);
+  if (stmt == nullptr) return;
+  // Reset ends any read it was in (an unfinished SELECT would hold its snapshot, and with it the
+  // checkpoint); unbinding drops pointers to text that is about to go away.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  if (cache_ && cache_->open && cache_->idle.try_emplace(std::move(sql_), stmt).second) return;
+  sqlite3_finalize(stmt);
+}
 
 void statement::note_bind(int rc) {
   if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;

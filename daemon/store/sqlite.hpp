@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@ enum class open_mode {
 };
 
 class statement;
+struct statement_cache;
 
 // SQLite's own default for wal_autocheckpoint, in frames.
 inline constexpr int default_auto_checkpoint_frames = 1000;
@@ -42,7 +44,12 @@ class connection {
 
   // Runs one or more statements that return no rows needed by the caller.
   core::result<void> exec(std::string_view sql);
+  // Compiles the first statement of `sql`. A statement goes back to the connection when destroyed,
+  // reset and unbound, and the next prepare of the same text takes it instead of compiling again:
+  // a poll that finds nothing to do costs little more than its few reads and one write.
   core::result<statement> prepare(std::string_view sql);
+  // Statements waiting in the connection for their next prepare.
+  std::size_t idle_statements() const;
 
   // The first column of the first row (PRAGMAs, counts); errors if there is no row.
   core::result<std::int64_t> query_int(std::string_view sql);
@@ -69,9 +76,12 @@ class connection {
   void auto_checkpoint(int frames);
 
  private:
-  explicit connection(sqlite3* db) : db_(db) {}
+  explicit connection(sqlite3* db);
+  void close();
   sqlite3* db_ = nullptr;
   std::chrono::milliseconds busy_timeout_{0};
+  // Shared with the statements taken from it, which may outlive the connection.
+  std::shared_ptr<statement_cache> cache_;
 };
 
 class statement {
@@ -113,12 +123,15 @@ class statement {
 
  private:
   friend class connection;
-  statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  statement(sqlite3* db, sqlite3_stmt* stmt, std::shared_ptr<statement_cache> cache, std::string sql);
   void note_bind(int rc);
+  void release();  // back to the cache, or finalized
 
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
   int bind_rc_ = 0;
+  std::shared_ptr<statement_cache> cache_;
+  std::string sql_;  // the text it was prepared from: its key in the cache
 };
 
 // BEGIN IMMEDIATE (or a deferred BEGIN for a read snapshot) ... COMMIT; rolls back in the

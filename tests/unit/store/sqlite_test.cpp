@@ -99,5 +99,71 @@ TEST_F(sqlite_test, identifiers_are_quoted_with_doubled_quotes) {
   EXPECT_EQ(c.query_text("SELECT name FROM sqlite_schema").value(), "a\"b; DROP TABLE x");
 }
 
+
+TEST_F(sqlite_test, a_statement_goes_back_to_its_connection_and_is_taken_again) {
+  auto c = open();
+  ASSERT_TRUE(c.exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"));
+  EXPECT_EQ(c.idle_statements(), 0u);
+  {
+    auto ins = c.prepare("INSERT INTO t VALUES (?1, ?2)").value();
+    ins.bind_int(1, 1);
+    ins.bind_text(2, std::string_view("one"));
+    ASSERT_TRUE(ins.run());
+  }
+  EXPECT_EQ(c.idle_statements(), 1u);
+  {
+    auto ins = c.prepare("INSERT INTO t VALUES (?1, ?2)").value();
+    EXPECT_EQ(c.idle_statements(), 0u);
+    // Taken back unbound: the text bound before, since gone, is not read again.
+    ins.bind_int(1, 2);
+    ASSERT_TRUE(ins.run());
+    // The same text while one is out: a second statement of its own.
+    auto again = c.prepare("INSERT INTO t VALUES (?1, ?2)").value();
+    again.bind_int(1, 3);
+    again.bind_text(2, std::string_view("three"));
+    ASSERT_TRUE(again.run());
+  }
+  EXPECT_EQ(c.idle_statements(), 1u);  // one kept per text
+  EXPECT_EQ(c.query_text("SELECT group_concat(k || '=' || coalesce(v, 'null'), ',') FROM t").value(),
+            "1=one,2=null,3=three");
+}
+
+TEST_F(sqlite_test, a_statement_left_mid_query_holds_no_snapshot_once_given_back) {
+  auto writer = open();
+  ASSERT_EQ(writer.query_text("PRAGMA journal_mode = WAL").value(), "wal");
+  ASSERT_TRUE(writer.exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1), (2), (3)"));
+  auto reader = open();
+  {
+    auto st = reader.prepare("SELECT v FROM t").value();
+    ASSERT_TRUE(st.step().value());  // a read transaction is open here
+  }
+  ASSERT_TRUE(writer.exec("INSERT INTO t VALUES (4)"));
+  // A snapshot still held by the reader would keep the last frames in the WAL.
+  auto done = writer.checkpoint_truncate().value();
+  EXPECT_TRUE(done.complete);
+}
+
+TEST_F(sqlite_test, a_statement_taken_again_follows_schema_changes) {
+  auto c = open();
+  ASSERT_TRUE(c.exec("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1)"));
+  EXPECT_EQ(c.query_text("SELECT group_concat(a) FROM t").value(), "1");
+  ASSERT_TRUE(c.exec("DROP TABLE t; CREATE TABLE t (z TEXT, a INTEGER); INSERT INTO t VALUES ('x', 7)"));
+  EXPECT_EQ(c.query_text("SELECT group_concat(a) FROM t").value(), "7");
+  ASSERT_TRUE(c.exec("DROP TABLE t"));
+  auto gone = c.query_text("SELECT group_concat(a) FROM t");
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().message.find("no such table"), std::string::npos) << gone.error().message;
+}
+
+TEST_F(sqlite_test, a_statement_may_outlive_its_connection) {
+  std::optional<statement> survivor;
+  {
+    auto c = open();
+    survivor.emplace(c.prepare("SELECT 1").value());
+  }
+  survivor.reset();  // finalized, not handed to a connection that is gone (ASan would tell)
+  SUCCEED();
+}
+
 }  // namespace
 }  // namespace dvsync::store::test
