@@ -71,6 +71,44 @@ TEST_F(mirror_test, a_delta_applies_upserts_and_deletes_and_ignores_unknown_dele
   EXPECT_EQ(s.last_cycle_pages, 2);
 }
 
+TEST_F(mirror_test, an_idle_poll_changes_no_schema_and_a_delta_makes_its_stage_with_its_first_page) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1)});
+  ASSERT_TRUE(db.checkpoint_after_cycle());
+  auto r = reader();
+  auto const schema = r.query_int("PRAGMA schema_version").value();
+  auto cycle_tables = [&] {
+    return r.query_int("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dvsync\\_%\\_sample\\_book' ESCAPE '\\' "
+                       "AND name NOT IN ('dvsync_id_sample_book')")
+        .value();
+  };
+  // A schema change would make SQLite compile every statement again at each poll.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+    EXPECT_EQ(cycle_tables(), 0);
+    auto totals = db.finish_cycle(books(), {}, "link-idle", 2000 + i);
+    ASSERT_TRUE(totals) << totals.error().message;
+    EXPECT_EQ(totals->rows, 1);
+  }
+  EXPECT_EQ(r.query_int("PRAGMA schema_version").value(), schema);
+  EXPECT_FALSE(db.checkpoint_due()) << "an idle poll changes no data";
+
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  ASSERT_TRUE(db.stage_page(books(), upserts({book("b", text("Y"), "b", 2)}), "next-1"));
+  EXPECT_EQ(cycle_tables(), 1) << "the first page made the stage";
+  auto totals = db.finish_cycle(books(), deletes({"a"}), "link-2", 3000);
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(cycle_tables(), 0);
+  EXPECT_EQ(mirror_rows(r), (V{"Y:b:b:2"}));
+
+  // A delta of one page: the last page stages into a stage it makes itself.
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  totals = db.finish_cycle(books(), upserts({book("c", text("Z"), "c", 3)}), "link-3", 4000);
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->upserts, 1);
+  EXPECT_EQ(mirror_rows(r), (V{"Y:b:b:2", "Z:c:c:3"}));
+}
+
 TEST_F(mirror_test, applying_the_same_delta_twice_changes_nothing) {
   auto db = open_db();
   initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 1)});
