@@ -263,7 +263,13 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
         return r;
     }
   }
-  if (created) mirror_rows_.erase(spec.table);  // a table made anew: whatever was remembered is gone
+  if (created) {
+    // A table made anew: whatever was remembered of its rows is gone.
+    mirror_rows_.erase(spec.table);
+    if (auto r = run_with_table(conn_, "UPDATE dvsync_table_state SET mirror_rows = NULL WHERE table_name = ?1", spec.table);
+        !r)
+      return r;
+  }
   return tx->commit();
 }
 
@@ -386,7 +392,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
       "delta_link = ?3, delta_link_at = ?4, cycle_kind = NULL, cycle_reason = NULL, cursor = NULL, "
       "cycle_started_at = NULL, last_cycle_pages = pages_staged + 1, pages_staged = 0, last_success_at = ?4, "
       "last_error = NULL, last_error_at = NULL, last_cycle_upserts = ?5, last_cycle_deletes = ?6, "
-      "last_cycle_rejects = ?7 WHERE table_name = ?1");
+      "last_cycle_rejects = ?7, mirror_rows = ?8 WHERE table_name = ?1");
   if (!st) return st.error();
   st->bind_text(1, spec.table);
   st->bind_text(2, to_string(**kind));
@@ -395,6 +401,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   st->bind_int(5, totals.upserts);
   st->bind_int(6, totals.deletes);
   st->bind_int(7, totals.rejects);
+  st->bind_int(8, totals.rows);
   if (auto r = st->run(); !r) return r.error();
   core::crash_point("before_commit");
   auto const merged = std::chrono::steady_clock::now();
@@ -444,6 +451,17 @@ core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string 
 
 core::result<std::int64_t> database::mirror_rows(table_layout const& layout) {
   if (auto it = mirror_rows_.find(layout.mirror_name); it != mirror_rows_.end()) return it->second;
+  auto stored = conn_.prepare("SELECT mirror_rows FROM dvsync_table_state WHERE table_name = ?1 AND mirror_rows IS NOT NULL");
+  if (!stored) return stored.error();
+  stored->bind_text(1, layout.mirror_name);
+  auto row = stored->step();
+  if (!row) return row.error();
+  if (*row) {
+    auto n = stored->column_int(0);
+    stored->reset();
+    mirror_rows_[layout.mirror_name] = n;
+    return n;
+  }
   auto rows = conn_.query_int(layout.count_rows(layout.mirror_name));
   if (!rows) return rows.error();
   mirror_rows_[layout.mirror_name] = *rows;

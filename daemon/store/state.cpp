@@ -11,7 +11,7 @@ namespace {
 constexpr const char* state_columns =
     "table_name, entity_set, delta_link, delta_link_at, cycle_kind, cycle_reason, cursor, cycle_started_at, "
     "pages_staged, resync_requested, resync_reason, last_attempt_at, last_success_at, last_error, last_error_at, "
-    "last_cycle_upserts, last_cycle_deletes, last_cycle_rejects, last_cycle_pages, full_resyncs";
+    "last_cycle_upserts, last_cycle_deletes, last_cycle_rejects, last_cycle_pages, full_resyncs, mirror_rows";
 
 // Long messages (a whole HTML error page, say) would bloat the state row and status output.
 constexpr std::size_t max_error_bytes = 2000;
@@ -38,6 +38,7 @@ table_state read_state_row(statement const& st) {
   s.last_cycle_rejects = st.column_int(17);
   s.last_cycle_pages = st.column_int(18);
   s.full_resyncs = st.column_int(19);
+  s.mirror_rows = st.column_optional_int(20);
   return s;
 }
 
@@ -172,6 +173,8 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
     if (!exists) return exists.error();
     if (auto known = mirror_rows_.find(s.table); *exists && known != mirror_rows_.end()) {
       t.rows = known->second;
+    } else if (*exists && s.mirror_rows) {
+      t.rows = *s.mirror_rows;
     } else if (*exists) {
       auto rows = conn_.query_int(fmt::format("SELECT count(*) FROM {}", quote_identifier(s.table)));
       if (!rows) return rows.error();

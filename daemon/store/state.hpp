@@ -35,6 +35,7 @@ struct table_state {
   std::int64_t last_cycle_rejects = 0;
   std::int64_t last_cycle_pages = 0;
   std::int64_t full_resyncs = 0;                    // full cycles that replaced an already synced mirror
+  std::optional<std::int64_t> mirror_rows;          // as the last cycle's commit left them; none: not known
 };
 
 enum class phase {

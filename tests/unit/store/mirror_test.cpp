@@ -184,6 +184,39 @@ TEST_F(mirror_test, the_row_count_of_a_delta_is_exact_without_counting_the_table
   check({}, "link-5");
 }
 
+TEST_F(mirror_test, the_row_count_is_stored_with_the_cycle_so_a_new_process_does_not_count_the_table) {
+  {
+    auto db = open_db();
+    initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 1)});
+    EXPECT_EQ(db.load_state("sample_book").value().mirror_rows, 2);
+  }
+  // A count the table does not have, to tell a stored count from one made again.
+  {
+    auto raw = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(raw.exec("UPDATE dvsync_table_state SET mirror_rows = 41"));
+  }
+  auto db = open_db();
+  EXPECT_EQ(db.read_status(2000).value().at(0).rows, 41);
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  auto totals = db.finish_cycle(books(), upserts({book("c", text("Z"), "c", 2)}), "link-2", 2000);
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->rows, 42);
+
+  // A full cycle counts what it built; a mirror table made anew is counted again.
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::full, "manual"));
+  totals = db.finish_cycle(books(), upserts({book("a", text("X"), "a", 3)}), "link-3", 3000);
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(db.load_state("sample_book").value().mirror_rows, 1);
+  {
+    auto raw = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(raw.exec("DROP TABLE sample_book"));
+  }
+  auto again = open_db();
+  ASSERT_TRUE(again.ensure_table(books()));
+  EXPECT_EQ(again.load_state("sample_book").value().mirror_rows, std::nullopt);
+  EXPECT_EQ(again.read_status(4000).value().at(0).rows, 0);
+}
+
 TEST_F(mirror_test, a_row_created_and_deleted_within_one_cycle_leaves_nothing) {
   auto db = open_db();
   initial_sync(db, {book("a", text("X"), "a", 1)});
