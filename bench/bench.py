@@ -31,6 +31,8 @@ import time
 
 import requests
 
+import cpu_profile as delta_profile
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENT_ID = "dvsync-bench-client"
 SECRET = "dvsync-bench-secret"  # the emulator's test credentials, not a secret
@@ -128,6 +130,14 @@ def measured(args, stderr_path):
         user, sys_, rss_kib = f.read().split()[-3:]
     return {"wall_s": wall, "cpu_s": float(user) + float(sys_), "user_s": float(user), "sys_s": float(sys_),
             "rss_mib": int(rss_kib) / 1024.0}
+
+
+def page_bytes(db):
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return c.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        c.close()
 
 
 def fresh_db(path):
@@ -249,7 +259,20 @@ def dvsync_once(build, work, config, tag):
     checkpoint = last_event(err, "store.checkpoint")
     if "ms" in checkpoint:
         m["checkpoint_ms"] = float(checkpoint["ms"])
+        m["wal_frames"] = int(checkpoint["wal_frames"])
     return m
+
+
+def profile_delta(build, work, emu, delta_config, db):
+    """One more 1% delta, under perf record: which phase of the cycle, and which kind of work, its
+    CPU went to. Not timed (perf slows the process down)."""
+    changed = emu.control("POST", "mutate", {"entity_set": "sample_books", "fraction": 0.01, "seed": 999})
+    data = os.path.join(work, "delta-profile.data")
+    delta_profile.record([os.path.join(build, "daemon", "dvsync"), "once", "--config", delta_config], data,
+                         os.path.join(work, "dvsync-delta-profile.log"), env())
+    if count_rows(db) != changed["rows"]:
+        raise RuntimeError("the mirror does not match the emulator after the profiled delta")
+    return delta_profile.to_json(*delta_profile.classify(data))
 
 
 def task_cpu_ns(pid):
@@ -366,6 +389,10 @@ def bench_size(build, work, n, repeat, full):
         fresh_db(limit_db)
         r["delta"] = summarize(deltas)
         r["delta"]["changed"] = deltas[0]["changed"]
+        r["delta"]["page_bytes"] = page_bytes(db)
+        if full and delta_profile.available():
+            log(f"N={n}: a 1% delta under perf record")
+            r["delta_profile"] = profile_delta(build, work, emu, delta_config, db)
         if full:
             log(f"N={n}: idle poll")
             r["idle"] = idle_poll(build, work, emu.base, db, cycles=30)
@@ -693,7 +720,13 @@ def report(results, meta, path, png_name):
             L.append(f"dvsync's own split of its {dl['cycle_ms']:.0f} ms cycle (its debug events "
                      f"`store.cycle_committed` and `store.checkpoint`): {split}; the rest is fetching and staging the "
                      "pages.")
+        if "wal_frames" in dl:
+            L.append(f"The WAL the cycle's commit left for its checkpoint: {dl['wal_frames']:,.0f} pages of "
+                     f"{dl['page_bytes'] // 1024:.0f} KiB, {dl['wal_frames'] * dl['page_bytes'] / 2**20:,.0f} MiB, for "
+                     f"{changes_of(dl):,} changes to {n:,} rows.")
         L.append("")
+    if "delta_profile" in big:
+        L += delta_profile_section(big, n)
     if "idle" in big:
         idle = big["idle"]
         L.append(f"Idle poll (no changes) with {n:,} rows in the mirror: {idle['cpu_ms_per_cycle']:.2f} ms of daemon "
@@ -740,6 +773,44 @@ def report(results, meta, path, png_name):
             L.append(f.read().rstrip() + "\n")
     with open(path, "w") as f:
         f.write("\n".join(L))
+
+
+def changes_of(delta):
+    ch = delta["changed"]
+    return ch["created"] + ch["updated"] + ch["deleted"]
+
+
+def delta_profile_section(big, n):
+    """The profile of one 1% delta, and what it says about the delta's cost."""
+    prof = big["delta_profile"]
+    total = prof["total"]
+    phases = prof["phases"]
+
+    def share(phase_names, activities=None):
+        hits = 0
+        for p in phase_names:
+            for a, k in phases.get(p, {}).items():
+                if activities is None or a in activities:
+                    hits += k
+        return hits / total if total else 0.0
+
+    final = ("final merge", "final commit")
+    io = ("reading pages (pread)", "writing pages (pwrite)", "syncing to disk")
+    L = ["### Where a delta's time goes\n",
+         f"One more 1% delta at {n:,} rows, `dvsync once` under `perf record -F 1999 --call-graph dwarf` "
+         f"({total:,} samples of the whole process), classified by `bench/cpu_profile.py`: each sample counts once, under "
+         "the phase of the cycle its stack is in and the kind of work at its top. Shares are of all the process's "
+         "CPU samples; time spent waiting for the disk is not CPU and does not appear here (it is in the cycle's "
+         "commit time above).\n",
+         delta_profile.markdown(prof), "",
+         f"The final merge and commit take {share(final):.0%} of the process's CPU, and {share(final, io):.0%} is "
+         f"the kernel copying pages between SQLite and the page cache (reads of the pages the changes land on, "
+         f"writes of them to the WAL) or syncing them; SQLite's own code takes {share(final, ('SQLite',)):.0%}. "
+         f"Fetching, parsing and staging the pages take {share(('fetching pages', 'parsing pages', 'staging pages')):.0%}; "
+         f"start-up (configuration, the TLS trust store) {share(('start-up',)):.0%}, and the checkpoint when the "
+         f"process ends {share(('checkpoint when the process ends',)):.0%}: both outside the cycle, and `dvsync run` "
+         "pays neither per cycle.\n"]
+    return L
 
 
 def main():
