@@ -3,6 +3,9 @@ the phase of the cycle it fell in and the kind of work it was doing.
 
 Used by bench.py on a 1% delta, to explain what the delta's time is made of; also runnable alone:
     python3 bench/cpu_profile.py PERF_DATA
+The phases are found by function names, which holds while the build does no link-time inlining
+across dvsync's libraries; a stack deeper than the 16 KiB perf copies may be cut short and count as
+"other".
 """
 import collections
 import shutil

@@ -55,8 +55,9 @@ class database {
   // mirror table had been dropped, its delta link is forgotten: the next cycle is a full read.
   core::result<void> ensure_table(config::table_spec const& spec);
 
-  // Starts a cycle (ensuring the table first): discards anything staged, creates an empty shadow
-  // (full) and stage, records kind and reason; the cursor is cleared.
+  // Starts a cycle (ensuring the table first): discards anything staged, creates the empty shadow,
+  // side and stage of a full cycle (a delta's stage is made by its first page), records kind and
+  // reason; the cursor is cleared.
   core::result<void> begin_cycle(config::table_spec const& spec, cycle_kind kind, std::string reason);
   // Stages one page and stores `next_link` as the cursor, in one commit.
   core::result<void> stage_page(config::table_spec const& spec, dataverse::page const& page,
@@ -68,6 +69,9 @@ class database {
                                           std::string const& delta_link, std::int64_t now);
   // Discards what the cycle in progress staged and forgets it; mirror and delta link stay.
   core::result<void> abandon_cycle(config::table_spec const& spec);
+  // Whether the pages a cycle of `kind` has staged are still there: false when its working tables
+  // are gone (dropped by hand), and the cycle must start again instead of resuming.
+  core::result<bool> staging_intact(config::table_spec const& spec, cycle_kind kind);
 
   // --- state and status (state.cpp) ---
 
@@ -117,7 +121,7 @@ class database {
   core::result<std::optional<cycle_kind>> cycle_in_progress(std::string const& table);
   core::result<void> stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page);
   core::result<void> advance_cursor(std::string const& table, std::string const& next_link);
-  // The mirror's row count: remembered, or counted once.
+  // The mirror's row count: remembered, else as the last cycle stored it, else counted.
   core::result<std::int64_t> mirror_rows(table_layout const& layout);
   // Sets the durability of the next commits, outside any transaction. Commits that change no
   // mirror data (bookkeeping, staged pages, the end of an idle poll) skip the fsync of

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <utility>
 #include <variant>
@@ -53,10 +54,11 @@ core::result<std::optional<std::vector<std::string>>> existing_columns(connectio
   return std::optional<std::vector<std::string>>{std::move(names)};
 }
 
-// Which of the tables a cycle may leave exist. Dropping only those keeps an idle poll, which
-// creates none, from changing the schema (which makes SQLite re-prepare every statement).
+// Which of the tables a cycle may leave exist, under the names SQLite has for them (table names
+// ignore case). One query, instead of a DROP TABLE IF EXISTS compiled for each at every poll.
 core::result<std::vector<std::string>> existing_cycle_tables(connection& c, table_layout const& l) {
-  auto st = c.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN (?1, ?2, ?3, ?4)");
+  auto st = c.prepare(
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND name COLLATE NOCASE IN (?1, ?2, ?3, ?4)");
   if (!st) return st.error();
   int i = 0;
   for (auto const* name : {&l.shadow_name, &l.side_name, &l.sorted_name, &l.stage_name}) st->bind_text(++i, *name);
@@ -70,10 +72,38 @@ core::result<std::vector<std::string>> existing_cycle_tables(connection& c, tabl
   return names;
 }
 
-core::result<bool> stage_exists(connection& c, table_layout const& l) {
+bool same_table_name(std::string const& a, std::string const& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+core::result<bool> table_among(connection& c, table_layout const& l, std::string const& name) {
   auto tables = existing_cycle_tables(c, l);
   if (!tables) return tables.error();
-  return std::find(tables->begin(), tables->end(), l.stage_name) != tables->end();
+  return std::any_of(tables->begin(), tables->end(), [&](std::string const& t) { return same_table_name(t, name); });
+}
+
+core::result<bool> stage_exists(connection& c, table_layout const& l) { return table_among(c, l, l.stage_name); }
+
+// A cycle whose pages were committed into tables that are gone (dropped by hand) cannot go on:
+// finishing it would store a delta link past changes that are no longer staged.
+core::error staging_lost(std::string const& table, std::int64_t pages) {
+  return core::make_error(core::errc::database,
+                          fmt::format("table {}: the working tables of the cycle in progress are gone, with the {} "
+                                      "page(s) it had staged; the next attempt starts the cycle again",
+                                      table, pages));
+}
+
+core::result<std::int64_t> pages_staged(connection& c, std::string const& table) {
+  auto st = c.prepare("SELECT pages_staged FROM dvsync_table_state WHERE table_name = ?1");
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  auto row = st->step();
+  if (!row) return row.error();
+  std::int64_t const n = *row ? st->column_int(0) : 0;
+  st->reset();
+  return n;
 }
 
 core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
@@ -87,7 +117,7 @@ core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
 // Makes the tables a page is staged into: a delta's stage is created by its first page, so that
 // an idle poll creates none; a full cycle begun by an older dvsync and resumed by this one has a
 // stage without the page column, and no side table.
-core::result<void> ready_cycle_tables(connection& c, table_layout const& l, cycle_kind kind) {
+core::result<void> ready_cycle_tables(connection& c, table_layout const& l, cycle_kind kind, std::int64_t pages) {
   auto st = c.prepare("SELECT count(*), count(*) FILTER (WHERE name = 'dvsync_page') FROM pragma_table_info(?1)");
   if (!st) return st.error();
   st->bind_text(1, l.stage_name);
@@ -97,6 +127,7 @@ core::result<void> ready_cycle_tables(connection& c, table_layout const& l, cycl
   bool const has_page = *row && st->column_int(1) > 0;
   st->reset();
   if (!exists) {
+    if (pages > 0) return staging_lost(l.mirror_name, pages);
     if (auto r = c.exec(l.create_stage()); !r) return r;
   } else if (!has_page) {
     if (auto r = c.exec(fmt::format("ALTER TABLE {} ADD COLUMN dvsync_page INTEGER", quote_identifier(l.stage_name))); !r)
@@ -105,6 +136,14 @@ core::result<void> ready_cycle_tables(connection& c, table_layout const& l, cycl
   if (kind == cycle_kind::full) return c.exec(l.create_side());
   return {};
 }
+
+template <class F>
+struct on_scope_exit {
+  F run;
+  ~on_scope_exit() { run(); }
+};
+template <class F>
+on_scope_exit(F) -> on_scope_exit<F>;
 
 // Forgets the cycle in progress; mirror, delta link and history stay.
 core::result<void> clear_cycle_state(connection& c, std::string const& table) {
@@ -311,12 +350,20 @@ core::result<void> database::stage_page(config::table_spec const& spec, datavers
   if (!kind) return kind.error();
   if (!*kind)
     return core::make_error(core::errc::database, fmt::format("table {}: a page arrived with no cycle in progress", spec.table));
+  // The writer's statements may refer to a stage this transaction creates: unless it commits, they
+  // go with it.
+  bool committed = false;
+  on_scope_exit forget{[&] {
+    if (!committed) writers_.erase(spec.table);
+  }};
   auto w = writer_for(spec, **kind);
   if (!w) return w.error();
   if (auto r = stage_rows(**w, spec, page); !r) return r;
   if (auto r = advance_cursor(spec.table, next_link); !r) return r;
   core::crash_point("before_commit");
-  return tx->commit();
+  auto done = tx->commit();
+  committed = done.has_value();
+  return done;
 }
 
 core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec, dataverse::page const& last_page,
@@ -347,6 +394,8 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   if (!kind) return kind.error();
   if (!*kind)
     return core::make_error(core::errc::database, fmt::format("table {}: no cycle in progress to finish", spec.table));
+  // Whatever happens, the cycle's statements are done: its tables are dropped, or rolled back.
+  on_scope_exit forget{[&] { writers_.erase(spec.table); }};
   if (!page_empty) {
     auto w = writer_for(spec, **kind);
     if (!w) return w.error();
@@ -357,6 +406,11 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
 
   auto has_stage = stage_exists(conn_, layout);
   if (!has_stage) return has_stage.error();
+  if (!*has_stage) {
+    auto pages = pages_staged(conn_, spec.table);
+    if (!pages) return pages.error();
+    if (*pages > 0) return staging_lost(spec.table, *pages);
+  }
   auto staged = *has_stage ? count_staged(conn_, layout) : core::result<staged_counts>(staged_counts{});
   if (!staged) return staged.error();
   cycle_totals totals;
@@ -378,6 +432,13 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
       auto gained = merge_delta(conn_, layout, spec.table, now);
       if (!gained) return gained.error();
       totals.rows += *gained;
+      if (totals.rows < 0) {
+        // The stored count was wrong: the mirror was changed other than by dvsync.
+        auto counted = conn_.query_int(layout.count_rows(layout.mirror_name));
+        if (!counted) return counted.error();
+        core::log::warn("store.row_count_corrected", {{"table", spec.table}, {"rows", *counted}});
+        totals.rows = *counted;
+      }
     }
   }
   core::crash_point("final_merge");
@@ -432,6 +493,22 @@ core::result<void> database::abandon_cycle(config::table_spec const& spec) {
   return tx->commit();
 }
 
+core::result<bool> database::staging_intact(config::table_spec const& spec, cycle_kind kind) {
+  auto const one_at_a_time = serialize();
+  auto layout = make_layout(spec);
+  if (!layout) return layout.error();
+  auto pages = pages_staged(conn_, spec.table);
+  if (!pages) return pages.error();
+  if (*pages == 0) return true;
+  for (auto const* name : {&layout->stage_name, &layout->shadow_name}) {
+    if (kind == cycle_kind::delta && name == &layout->shadow_name) continue;
+    auto there = table_among(conn_, *layout, *name);
+    if (!there) return there.error();
+    if (!*there) return false;
+  }
+  return true;
+}
+
 core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string const& table) {
   if (!read_cycle_kind_) {
     auto st = conn_.prepare("SELECT cycle_kind FROM dvsync_table_state WHERE table_name = ?1");
@@ -484,14 +561,9 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
   if (auto it = writers_.find(spec.table); it != writers_.end() && it->second->kind == kind) return it->second.get();
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
-  if (auto r = ready_cycle_tables(conn_, *layout, kind); !r) return r.error();
-  auto staged = conn_.prepare("SELECT pages_staged FROM dvsync_table_state WHERE table_name = ?1");
+  auto staged = pages_staged(conn_, spec.table);
   if (!staged) return staged.error();
-  staged->bind_text(1, spec.table);
-  auto row = staged->step();
-  if (!row) return row.error();
-  std::int64_t const pages_staged = *row ? staged->column_int(0) : 0;
-  staged->reset();
+  if (auto r = ready_cycle_tables(conn_, *layout, kind, *staged); !r) return r.error();
 
   auto prepare = [&](std::string const& sql) { return conn_.prepare(sql); };
   bool const full = kind == cycle_kind::full;
@@ -503,7 +575,7 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
   if (!del) return del.error();
   auto reject = prepare(layout->stage_reject());
   if (!reject) return reject.error();
-  auto w = std::make_unique<page_writer>(page_writer{kind, std::move(*layout), pages_staged, std::move(*insert),
+  auto w = std::make_unique<page_writer>(page_writer{kind, std::move(*layout), *staged, std::move(*insert),
                                                      std::move(*fallback), std::move(*del), std::move(*reject), {}, {}});
   if (full) {
     auto delete_shadow = prepare(w->layout.delete_shadow());

@@ -1,5 +1,6 @@
 #pragma once
-// database's per-table statement cache for staging pages; only the store's .cpp files see it.
+// database's per-table statements for staging pages (kept for the cycle); only the store's .cpp
+// files see it.
 #include "store/database.hpp"
 
 #include <optional>

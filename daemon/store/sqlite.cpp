@@ -27,7 +27,9 @@ std::string sql_excerpt(sqlite3_stmt* stmt) {
 }  // namespace
 
 // Idle statements by their SQL text, one per text. `open` turns false when the connection closes:
-// statements still out then are finalized when they come back.
+// statements still out then are finalized when they come back. No lock of its own: like the
+// connection (opened SQLITE_OPEN_NOMUTEX), it is used by one thread at a time, so a statement
+// must be destroyed under whatever serializes its connection (store::database's mutex).
 struct statement_cache {
   bool open = true;
   std::unordered_map<std::string, sqlite3_stmt*> idle;
@@ -97,6 +99,7 @@ core::result<void> connection::exec(std::string_view sql) {
 }
 
 core::result<statement> connection::prepare(std::string_view sql) {
+  if (db_ == nullptr || !cache_) return core::make_error(core::errc::database, "the connection is closed");
   std::string text(sql);
   if (auto it = cache_->idle.find(text); it != cache_->idle.end()) {
     sqlite3_stmt* idle = it->second;

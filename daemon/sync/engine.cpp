@@ -77,7 +77,20 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   auto const started = clock::now();
   auto state = db_.load_state(spec.table);
   if (!state) co_return state.error();
-  plan p = make_plan(to_remembered(*state), dataverse::initial_url(dataverse_, spec));
+  remembered known = to_remembered(*state);
+  if (known.in_progress && known.cursor) {
+    auto intact = db_.staging_intact(spec, *known.in_progress);
+    if (!intact) co_return intact.error();
+    if (!*intact) {
+      // Staged pages never touch the mirror, and its delta link still describes it: reading the
+      // pages again loses nothing.
+      core::log::warn("cycle.staging_lost", {{"table", spec.table}, {"pages_staged", state->pages_staged},
+                                              {"action", "start the cycle again"}});
+      known.in_progress.reset();
+      known.cursor.reset();
+    }
+  }
+  plan p = make_plan(known, dataverse::initial_url(dataverse_, spec));
 
   // A plan may be replaced once by a fallback: an expired token turns a delta into a full resync,
   // a refused cursor restarts the interrupted cycle from its beginning.

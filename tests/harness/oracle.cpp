@@ -125,6 +125,21 @@ std::string query_text(std::string const& db_path, std::string const& sql) {
   return out;
 }
 
+void exec_sql(std::string const& db_path, std::string const& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    throw std::runtime_error("cannot open " + db_path);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  if (rc != SQLITE_OK) throw std::runtime_error(sql + ": " + message);
+}
+
 std::string integrity_check(std::string const& db_path) { return query_text(db_path, "PRAGMA integrity_check"); }
 
 std::string stored_delta_link(std::string const& db_path, std::string const& table) {

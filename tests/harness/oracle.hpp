@@ -46,5 +46,8 @@ std::string integrity_check(std::string const& db_path);
 std::string stored_delta_link(std::string const& db_path, std::string const& table);
 // A single-value query through a read-only connection ("" for NULL or no row).
 std::string query_text(std::string const& db_path, std::string const& sql);
+// Runs SQL with a writing connection, as a person at the sqlite3 shell would (tests that age state
+// or tamper with the database); throws on failure.
+void exec_sql(std::string const& db_path, std::string const& sql);
 
 }  // namespace dvsync::test

@@ -237,6 +237,29 @@ TEST_F(sync_test, a_refused_cursor_restarts_the_interrupted_cycle_from_its_begin
   expect_mirror_equals_source();
 }
 
+TEST_F(sync_test, a_delta_whose_staged_pages_were_dropped_by_hand_starts_again_and_loses_nothing) {
+  write_config(page_size(2));
+  create_books(0, 3);
+  ASSERT_EQ(once().exit_code, 0);
+  create_books(4, 13);  // a delta of 5 pages
+  faults(R"([{"match":{"method":"GET","path":"sample_books","skip":2},"delay_ms":30000,"count":1}])");
+  auto running = child({dvsync_binary(), "once", "--config", config_path_}, secret_env(), (dir_ / "killed.log").string());
+  ASSERT_TRUE(wait_for_state("pages_staged", "2", 20s));
+  running.signal(SIGKILL);
+  running.wait(5s);
+  ASSERT_EQ(state("cycle_kind"), "delta");
+
+  // Someone drops the working table of the cycle in progress.
+  exec_sql(db_path_, "DROP TABLE dvsync_stage_sample_book");
+  faults("[]");
+  auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "event=cycle.staging_lost")) << r.err;
+  EXPECT_TRUE(contains(r.out, "delta cycle")) << r.out;
+  EXPECT_TRUE(contains(r.out, "10 upserts")) << r.out;
+  expect_mirror_equals_source();
+}
+
 TEST_F(sync_test, status_and_resync_need_no_secret_but_syncing_does) {
   create_books(0, 1);
   ASSERT_EQ(once().exit_code, 0);

@@ -1,7 +1,6 @@
 #include "ops_fixture.hpp"
 
 #include <netinet/in.h>
-#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,21 +80,6 @@ std::map<std::string, std::string> parse_metrics(std::string const& body) {
     if (space != std::string::npos) out[line.substr(0, space)] = line.substr(space + 1);
   }
   return out;
-}
-
-void exec_sql(std::string const& db_path, std::string const& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open " + db_path);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  char* error = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  std::string message = error ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  if (rc != SQLITE_OK) throw std::runtime_error(sql + ": " + message);
 }
 
 }  // namespace dvsync::test

@@ -35,7 +35,4 @@ class ops_test : public daemon_test {
 // The samples of a /metrics body: series as written (name and labels) -> value.
 std::map<std::string, std::string> parse_metrics(std::string const& body);
 
-// Runs SQL against the mirror database with a writing connection (for tests that age state).
-void exec_sql(std::string const& db_path, std::string const& sql);
-
 }  // namespace dvsync::test

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
 
 namespace dvsync::store::test {
 namespace {
@@ -169,6 +170,7 @@ TEST_F(mirror_test, the_row_count_of_a_delta_is_exact_without_counting_the_table
     auto counted = r.query_int("SELECT count(*) FROM sample_book").value();
     EXPECT_EQ(totals->rows, counted) << link;
     EXPECT_EQ(db.read_status(2000).value().at(0).rows, counted) << link;
+    EXPECT_EQ(db.load_state("sample_book").value().mirror_rows, counted) << link;
   };
   // A new row; a key change; a key taken from a row the delta does not mention.
   check(upserts({book("e", text("V"), "e", 2), book("a", text("Q"), "a", 2), book("b", text("Z"), "b", 2)}), "link-2");
@@ -215,6 +217,103 @@ TEST_F(mirror_test, the_row_count_is_stored_with_the_cycle_so_a_new_process_does
   ASSERT_TRUE(again.ensure_table(books()));
   EXPECT_EQ(again.load_state("sample_book").value().mirror_rows, std::nullopt);
   EXPECT_EQ(again.read_status(4000).value().at(0).rows, 0);
+}
+
+TEST_F(mirror_test, a_row_count_not_stored_yet_is_counted_and_a_wrong_one_is_corrected) {
+  auto raw = [&](std::string const& sql) {
+    auto c = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(c.exec(sql));
+  };
+  {
+    auto db = open_db();
+    initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 1), book("c", text("Z"), "c", 1)});
+  }
+  // As a database upgraded from schema version 2 has it.
+  raw("UPDATE dvsync_table_state SET mirror_rows = NULL");
+  {
+    auto db = open_db();
+    EXPECT_EQ(db.read_status(2000).value().at(0).rows, 3);
+    ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+    auto totals = db.finish_cycle(books(), deletes({"a"}), "link-2", 2000);
+    ASSERT_TRUE(totals) << totals.error().message;
+    EXPECT_EQ(totals->rows, 2);
+    EXPECT_EQ(db.load_state("sample_book").value().mirror_rows, 2);
+  }
+  // Rows deleted by hand behind dvsync's back: the count it stored cannot go below zero.
+  raw("DELETE FROM sample_book; UPDATE dvsync_table_state SET mirror_rows = 0");
+  raw("INSERT INTO sample_book (sample_bookcode, sample_bookid, sample_name, sample_author, dvsync_version) "
+      "VALUES ('Y', 'b', 'b', 'author', 1)");
+  auto db = open_db();
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  auto totals = db.finish_cycle(books(), deletes({"b"}), "link-3", 3000);
+  ASSERT_TRUE(totals) << totals.error().message;
+  EXPECT_EQ(totals->rows, 0);
+}
+
+TEST_F(mirror_test, cycle_tables_left_under_another_case_are_dropped_when_a_cycle_begins) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1)});
+  {
+    auto c = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(c.exec("CREATE TABLE DVSYNC_STAGE_SAMPLE_BOOK (junk)"));
+  }
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  auto r = reader();
+  EXPECT_EQ(r.query_int("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dvsync_stage_%'").value(), 0);
+  ASSERT_TRUE(db.finish_cycle(books(), upserts({book("b", text("Y"), "b", 2)}), "link-2", 2000));
+  EXPECT_EQ(mirror_rows(r), (V{"X:a:a:1", "Y:b:b:2"}));
+}
+
+TEST_F(mirror_test, a_cycle_whose_staged_pages_are_gone_refuses_to_go_on) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1)});
+  EXPECT_TRUE(db.staging_intact(books(), cycle_kind::delta).value()) << "nothing in progress";
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  EXPECT_TRUE(db.staging_intact(books(), cycle_kind::delta).value()) << "nothing staged yet";
+  ASSERT_TRUE(db.stage_page(books(), deletes({"a"}), "next-1"));
+  EXPECT_TRUE(db.staging_intact(books(), cycle_kind::delta).value());
+  {
+    auto c = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(c.exec("DROP TABLE dvsync_stage_sample_book"));
+  }
+  EXPECT_FALSE(db.staging_intact(books(), cycle_kind::delta).value());
+  // Finishing would store a delta link past the delete that was staged.
+  EXPECT_FALSE(db.stage_page(books(), upserts({book("b", text("Y"), "b", 2)}), "next-2"));
+  auto last = db.finish_cycle(books(), {}, "link-2", 2000);
+  ASSERT_FALSE(last);
+  EXPECT_NE(last.error().message.find("working tables of the cycle in progress are gone"), std::string::npos)
+      << last.error().message;
+  // Another process resuming the cycle is told the same.
+  auto other = open_db();
+  auto resumed = other.stage_page(books(), upserts({book("b", text("Y"), "b", 2)}), "next-2");
+  ASSERT_FALSE(resumed);
+  EXPECT_NE(resumed.error().message.find("are gone"), std::string::npos) << resumed.error().message;
+  EXPECT_EQ(db.load_state("sample_book").value().delta_link, "link-1");
+
+  // A delta that never made its stage is abandoned like any other.
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  ASSERT_TRUE(db.abandon_cycle(books()));
+  EXPECT_EQ(db.load_state("sample_book").value().cycle_kind, std::nullopt);
+  auto r = reader();
+  EXPECT_EQ(mirror_rows(r), (V{"X:a:a:1"}));
+}
+
+TEST_F(mirror_test, a_delta_begun_by_an_older_dvsync_is_finished_by_this_one) {
+  auto db = std::make_optional(open_db());
+  initial_sync(*db, {book("a", text("X"), "a", 1)});
+  ASSERT_TRUE(db->begin_cycle(books(), cycle_kind::delta, "delta"));
+  ASSERT_TRUE(db->stage_page(books(), upserts({book("b", text("Y"), "b", 2)}), "next-1"));
+  db.reset();
+  {
+    // What the previous version left: a stage without page numbers.
+    auto c = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(c.exec("ALTER TABLE dvsync_stage_sample_book DROP COLUMN dvsync_page"));
+  }
+  db.emplace(open_db());
+  ASSERT_TRUE(db->stage_page(books(), deletes({"a"}), "next-2"));
+  ASSERT_TRUE(db->finish_cycle(books(), upserts({book("c", text("Z"), "c", 3)}), "link-2", 2000));
+  auto r = reader();
+  EXPECT_EQ(mirror_rows(r), (V{"Y:b:b:2", "Z:c:c:3"}));
 }
 
 TEST_F(mirror_test, a_row_created_and_deleted_within_one_cycle_leaves_nothing) {
