@@ -500,13 +500,12 @@ core::result<bool> database::staging_intact(config::table_spec const& spec, cycl
   auto pages = pages_staged(conn_, spec.table);
   if (!pages) return pages.error();
   if (*pages == 0) return true;
-  for (auto const* name : {&layout->stage_name, &layout->shadow_name}) {
-    if (kind == cycle_kind::delta && name == &layout->shadow_name) continue;
-    auto there = table_among(conn_, *layout, *name);
-    if (!there) return there.error();
-    if (!*there) return false;
-  }
-  return true;
+  auto tables = existing_cycle_tables(conn_, *layout);
+  if (!tables) return tables.error();
+  auto there = [&](std::string const& name) {
+    return std::any_of(tables->begin(), tables->end(), [&](std::string const& t) { return same_table_name(t, name); });
+  };
+  return there(layout->stage_name) && (kind == cycle_kind::delta || there(layout->shadow_name));
 }
 
 core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string const& table) {

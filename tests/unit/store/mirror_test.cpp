@@ -296,6 +296,16 @@ TEST_F(mirror_test, a_cycle_whose_staged_pages_are_gone_refuses_to_go_on) {
   EXPECT_EQ(db.load_state("sample_book").value().cycle_kind, std::nullopt);
   auto r = reader();
   EXPECT_EQ(mirror_rows(r), (V{"X:a:a:1"}));
+
+  // A full read whose shadow is gone cannot resume either.
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::full, "manual"));
+  ASSERT_TRUE(db.stage_page(books(), upserts({book("b", text("Y"), "b", 2)}), "next-1"));
+  EXPECT_TRUE(db.staging_intact(books(), cycle_kind::full).value());
+  {
+    auto c = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+    ASSERT_TRUE(c.exec("DROP TABLE dvsync_shadow_sample_book"));
+  }
+  EXPECT_FALSE(db.staging_intact(books(), cycle_kind::full).value());
 }
 
 TEST_F(mirror_test, a_delta_begun_by_an_older_dvsync_is_finished_by_this_one) {
