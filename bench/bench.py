@@ -132,12 +132,17 @@ def measured(args, stderr_path):
             "rss_mib": int(rss_kib) / 1024.0}
 
 
-def page_bytes(db):
+def query_one(db, sql):
+    """The first value of `sql`, through a read-only connection."""
     c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return c.execute("PRAGMA page_size").fetchone()[0]
+        return c.execute(sql).fetchone()[0]
     finally:
         c.close()
+
+
+def page_bytes(db):
+    return query_one(db, "PRAGMA page_size")
 
 
 def fresh_db(path):
@@ -147,11 +152,7 @@ def fresh_db(path):
 
 
 def count_rows(db):
-    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return c.execute("SELECT count(*) FROM sample_book").fetchone()[0]
-    finally:
-        c.close()
+    return query_one(db, "SELECT count(*) FROM sample_book")
 
 
 def rows_differ(db, other):

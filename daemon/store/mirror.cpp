@@ -78,13 +78,15 @@ bool same_table_name(std::string const& a, std::string const& b) {
          });
 }
 
-core::result<bool> table_among(connection& c, table_layout const& l, std::string const& name) {
-  auto tables = existing_cycle_tables(c, l);
-  if (!tables) return tables.error();
-  return std::any_of(tables->begin(), tables->end(), [&](std::string const& t) { return same_table_name(t, name); });
+bool has_table(std::vector<std::string> const& tables, std::string const& name) {
+  return std::any_of(tables.begin(), tables.end(), [&](std::string const& t) { return same_table_name(t, name); });
 }
 
-core::result<bool> stage_exists(connection& c, table_layout const& l) { return table_among(c, l, l.stage_name); }
+core::result<bool> stage_exists(connection& c, table_layout const& l) {
+  auto tables = existing_cycle_tables(c, l);
+  if (!tables) return tables.error();
+  return has_table(*tables, l.stage_name);
+}
 
 // A cycle whose pages were committed into tables that are gone (dropped by hand) cannot go on:
 // finishing it would store a delta link past changes that are no longer staged.
@@ -96,14 +98,9 @@ core::error staging_lost(std::string const& table, std::int64_t pages) {
 }
 
 core::result<std::int64_t> pages_staged(connection& c, std::string const& table) {
-  auto st = c.prepare("SELECT pages_staged FROM dvsync_table_state WHERE table_name = ?1");
-  if (!st) return st.error();
-  st->bind_text(1, table);
-  auto row = st->step();
-  if (!row) return row.error();
-  std::int64_t const n = *row ? st->column_int(0) : 0;
-  st->reset();
-  return n;
+  auto n = int_for_table(c, "SELECT pages_staged FROM dvsync_table_state WHERE table_name = ?1", table);
+  if (!n) return n.error();
+  return n->value_or(0);
 }
 
 core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
@@ -502,10 +499,7 @@ core::result<bool> database::staging_intact(config::table_spec const& spec, cycl
   if (*pages == 0) return true;
   auto tables = existing_cycle_tables(conn_, *layout);
   if (!tables) return tables.error();
-  auto there = [&](std::string const& name) {
-    return std::any_of(tables->begin(), tables->end(), [&](std::string const& t) { return same_table_name(t, name); });
-  };
-  return there(layout->stage_name) && (kind == cycle_kind::delta || there(layout->shadow_name));
+  return has_table(*tables, layout->stage_name) && (kind == cycle_kind::delta || has_table(*tables, layout->shadow_name));
 }
 
 core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string const& table) {
@@ -527,18 +521,9 @@ core::result<std::optional<cycle_kind>> database::cycle_in_progress(std::string 
 
 core::result<std::int64_t> database::mirror_rows(table_layout const& layout) {
   if (auto it = mirror_rows_.find(layout.mirror_name); it != mirror_rows_.end()) return it->second;
-  auto stored = conn_.prepare("SELECT mirror_rows FROM dvsync_table_state WHERE table_name = ?1 AND mirror_rows IS NOT NULL");
+  auto stored = int_for_table(conn_, "SELECT mirror_rows FROM dvsync_table_state WHERE table_name = ?1", layout.mirror_name);
   if (!stored) return stored.error();
-  stored->bind_text(1, layout.mirror_name);
-  auto row = stored->step();
-  if (!row) return row.error();
-  if (*row) {
-    auto n = stored->column_int(0);
-    stored->reset();
-    mirror_rows_[layout.mirror_name] = n;
-    return n;
-  }
-  auto rows = conn_.query_int(layout.count_rows(layout.mirror_name));
+  auto rows = *stored ? core::result<std::int64_t>(**stored) : conn_.query_int(layout.count_rows(layout.mirror_name));
   if (!rows) return rows.error();
   mirror_rows_[layout.mirror_name] = *rows;
   return *rows;

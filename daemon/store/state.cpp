@@ -2,6 +2,7 @@
 #include "store/state.hpp"
 
 #include "store/database.hpp"
+#include "store/table_statement.hpp"
 
 #include <fmt/format.h>
 
@@ -47,24 +48,15 @@ core::error no_state(std::string const& table) {
 }
 
 core::result<bool> mirror_exists(connection& c, std::string const& table) {
-  auto st = c.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE");
-  if (!st) return st.error();
-  st->bind_text(1, table);
-  auto row = st->step();
-  if (!row) return row.error();
-  st->reset();
-  return *row;
+  auto one = int_for_table(c, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE", table);
+  if (!one) return one.error();
+  return one->has_value();
 }
 
 core::result<std::int64_t> count_rejects(connection& c, std::string const& table) {
-  auto st = c.prepare("SELECT count(*) FROM dvsync_rejects WHERE table_name = ?1");
-  if (!st) return st.error();
-  st->bind_text(1, table);
-  auto row = st->step();
-  if (!row) return row.error();
-  auto n = st->column_int(0);
-  st->reset();
-  return n;
+  auto n = int_for_table(c, "SELECT count(*) FROM dvsync_rejects WHERE table_name = ?1", table);
+  if (!n) return n.error();
+  return n->value_or(0);
 }
 
 }  // namespace

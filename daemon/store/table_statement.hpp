@@ -19,4 +19,19 @@ inline core::result<void> run_with_table(connection& c, std::string const& sql, 
   return st->run();
 }
 
+// The first column of the first row of `sql`, with ?1 the table's name; none when there is no row
+// or the value is NULL.
+inline core::result<std::optional<std::int64_t>> int_for_table(connection& c, std::string const& sql,
+                                                                std::string const& table) {
+  auto st = c.prepare(sql);
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  auto row = st->step();
+  if (!row) return row.error();
+  if (!*row) return std::optional<std::int64_t>{};
+  auto value = st->column_optional_int(0);
+  st->reset();
+  return value;
+}
+
 }  // namespace dvsync::store

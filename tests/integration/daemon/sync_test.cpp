@@ -18,7 +18,19 @@ using namespace std::chrono_literals;
 
 bool contains(std::string const& haystack, std::string const& needle) { return haystack.find(needle) != std::string::npos; }
 
-class sync_test : public daemon_test {};
+class sync_test : public daemon_test {
+ protected:
+  // Runs `dvsync once` and kills it while it waits for the page after the `pages`-th of its cycle,
+  // so that `pages` pages are staged.
+  void kill_once_after_pages(int pages) {
+    faults(fmt::format(R"([{{"match":{{"method":"GET","path":"sample_books","skip":{}}},"delay_ms":30000,"count":1}}])",
+                       pages));
+    auto running = child({dvsync_binary(), "once", "--config", config_path_}, secret_env(), (dir_ / "killed.log").string());
+    ASSERT_TRUE(wait_for_state("pages_staged", std::to_string(pages), 20s));
+    running.signal(SIGKILL);
+    running.wait(5s);
+  }
+};
 
 config_overrides page_size(int n) {
   config_overrides o;
@@ -221,11 +233,7 @@ TEST_F(sync_test, killed_mid_initial_sync_resumes_from_the_last_committed_page) 
 TEST_F(sync_test, a_refused_cursor_restarts_the_interrupted_cycle_from_its_beginning) {
   write_config(page_size(2));
   create_books(0, 9);
-  faults(R"([{"match":{"method":"GET","path":"sample_books","skip":2},"delay_ms":30000,"count":1}])");
-  auto running = child({dvsync_binary(), "once", "--config", config_path_}, secret_env(), (dir_ / "killed.log").string());
-  ASSERT_TRUE(wait_for_state("pages_staged", "2", 20s));
-  running.signal(SIGKILL);
-  running.wait(5s);
+  ASSERT_NO_FATAL_FAILURE(kill_once_after_pages(2));
   ASSERT_EQ(state("pages_staged"), "2");
 
   // The server no longer knows the saved nextLink: 400 on it, once.
@@ -242,11 +250,7 @@ TEST_F(sync_test, a_delta_whose_staged_pages_were_dropped_by_hand_starts_again_a
   create_books(0, 3);
   ASSERT_EQ(once().exit_code, 0);
   create_books(4, 13);  // a delta of 5 pages
-  faults(R"([{"match":{"method":"GET","path":"sample_books","skip":2},"delay_ms":30000,"count":1}])");
-  auto running = child({dvsync_binary(), "once", "--config", config_path_}, secret_env(), (dir_ / "killed.log").string());
-  ASSERT_TRUE(wait_for_state("pages_staged", "2", 20s));
-  running.signal(SIGKILL);
-  running.wait(5s);
+  ASSERT_NO_FATAL_FAILURE(kill_once_after_pages(2));
   ASSERT_EQ(state("cycle_kind"), "delta");
 
   // Someone drops the working table of the cycle in progress.
