@@ -28,8 +28,8 @@ int once(arguments const& a) {
   if (!s) return exit_config;
 
   sched::hooks hooks;
-  hooks.on_cycle = [](config::table_spec const& spec, core::result<sync::cycle_report> const& r) {
-    std::printf("%s\n", summarize(spec, r).c_str());
+  hooks.on_cycle = [](std::string const& table, core::result<sync::cycle_report> const& r) {
+    std::printf("%s\n", summarize(table, r).c_str());
     std::fflush(stdout);
   };
   runtime rt(*s, std::move(hooks));

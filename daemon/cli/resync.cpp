@@ -25,15 +25,15 @@ int resync(arguments const& a) {
   }
   for (auto const& t : s->tables) {
     if (a.table && t.table != *a.table) continue;
-    if (auto ok = db->ensure_table(t); !ok) {
-      std::fprintf(stderr, "dvsync: %s: %s\n", t.table.c_str(), ok.error().message.c_str());
+    auto marked = db->request_resync(t.table, "manual");
+    if (!marked) {
+      std::fprintf(stderr, "dvsync: %s: %s\n", t.table.c_str(), marked.error().message.c_str());
       return exit_failure;
     }
-    if (auto ok = db->request_resync(t.table, "manual"); !ok) {
-      std::fprintf(stderr, "dvsync: %s: %s\n", t.table.c_str(), ok.error().message.c_str());
-      return exit_failure;
-    }
-    std::printf("%s: full resync requested; the next cycle re-reads the whole table\n", t.table.c_str());
+    if (*marked)
+      std::printf("%s: full resync requested; the next cycle re-reads the whole table\n", t.table.c_str());
+    else
+      std::printf("%s: not synced yet; its first cycle reads the whole table\n", t.table.c_str());
   }
   return 0;
 }

@@ -160,11 +160,11 @@ class daemon_process {
  private:
   sched::hooks loop_hooks() {
     sched::hooks h;
-    h.on_cycle = [this](config::table_spec const& spec, core::result<sync::cycle_report> const& r) {
-      notifier_.status(summarize(spec, r));
-      monitor_.metrics().cycle_finished(spec.table, r);
+    h.on_cycle = [this](std::string const& table, core::result<sync::cycle_report> const& r) {
+      notifier_.status(summarize(table, r));
+      monitor_.metrics().cycle_finished(table, r);
       refresh_tables();
-      if (!r) log_expiry_warnings(spec.table);
+      if (!r) log_expiry_warnings(table);
     };
     h.on_progress = [this] { monitor_.progress(steady::now()); };
     return h;

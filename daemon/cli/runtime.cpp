@@ -6,6 +6,7 @@
 #include "http/client.hpp"
 #include "sched/scheduler.hpp"
 #include "store/database.hpp"
+#include "sync/catalog.hpp"
 #include "sync/engine.hpp"
 
 #include <stdexcept>
@@ -14,12 +15,24 @@ namespace dvsync::cli {
 namespace {
 
 // The engine's page source is the Dataverse client.
+// The catalog's metadata source is the Dataverse client too.
+class dataverse_metadata final : public sync::metadata_source {
+ public:
+  explicit dataverse_metadata(dataverse::client& c) : client_(c) {}
+  boost::asio::awaitable<core::result<std::string>> get_metadata(std::string query) override {
+    return client_.get_metadata(std::move(query));
+  }
+
+ private:
+  dataverse::client& client_;
+};
+
 class dataverse_pages final : public sync::page_source {
  public:
   dataverse_pages(dataverse::client& c, std::function<void()> on_page) : client_(c), on_page_(std::move(on_page)) {}
 
-  boost::asio::awaitable<core::result<std::string>> get(std::string url) override {
-    auto body = co_await client_.get(std::move(url));
+  boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets) override {
+    auto body = co_await client_.get(std::move(url), lookup_targets);
     if (body && on_page_) on_page_();
     co_return body;
   }
@@ -33,8 +46,7 @@ store::database open_database(config::settings const& s) {
   auto db = store::database::open(s.database);
   if (!db) throw std::runtime_error("database " + s.database.path + ": " + db.error().message);
   if (auto locked = db->acquire_lock(); !locked) throw std::runtime_error(locked.error().message);
-  for (auto const& t : s.tables)
-    if (auto ok = db->ensure_table(t); !ok) throw std::runtime_error("table " + t.table + ": " + ok.error().message);
+  // Mirror tables are made by their first cycle, once the metadata has said what their columns are.
   return std::move(*db);
 }
 
@@ -59,6 +71,8 @@ struct runtime::parts {
   auth::token_provider tokens;
   dataverse::client dataverse;
   dataverse_pages pages;
+  dataverse_metadata metadata;
+  sync::catalog catalog;
   sync::engine engine;
   sched::scheduler scheduler;
 
@@ -69,8 +83,10 @@ struct runtime::parts {
         tokens(http, auth::make_token_endpoint(s.auth, s.dataverse), load_secret(s)),
         dataverse(http, tokens, dataverse_options(s, std::move(stop), std::move(fetch.on_progress))),
         pages(dataverse, std::move(fetch.on_page)),
+        metadata(dataverse),
+        catalog(metadata),
         engine(db, pages, s.dataverse),
-        scheduler(io.get_executor(), engine, db, s.tables, s.sync, std::move(hooks)) {}
+        scheduler(io.get_executor(), engine, catalog, db, s.tables, s.sync, std::move(hooks)) {}
 };
 
 runtime::runtime(config::settings settings, sched::hooks hooks, fetch_hooks fetch) : settings_(std::move(settings)) {
@@ -80,6 +96,7 @@ runtime::runtime(config::settings settings, sched::hooks hooks, fetch_hooks fetc
 runtime::~runtime() = default;
 
 sched::scheduler& runtime::scheduler() { return parts_->scheduler; }
+sync::catalog& runtime::catalog() { return parts_->catalog; }
 dataverse::client& runtime::dataverse() { return parts_->dataverse; }
 store::database& runtime::database() { return parts_->db; }
 

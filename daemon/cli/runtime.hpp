@@ -1,6 +1,6 @@
 #pragma once
 // Everything `once` and `run` need, built in dependency order: database (locked, tables ensured),
-// HTTP client, token provider, Dataverse client, sync engine, scheduler. Construction throws
+// HTTP client, token provider, Dataverse client, metadata catalog, sync engine, scheduler. Construction throws
 // std::runtime_error when the daemon cannot start (database unusable, lock held, no secret).
 #include "config/settings.hpp"
 
@@ -23,6 +23,10 @@ namespace dvsync::store {
 class database;
 }
 
+namespace dvsync::sync {
+class catalog;
+}
+
 namespace dvsync::cli {
 
 // Finer progress than sched::hooks sees, for the watchdog and the metrics.
@@ -38,6 +42,7 @@ class runtime {
 
   boost::asio::io_context& io() { return io_; }
   sched::scheduler& scheduler();
+  sync::catalog& catalog();
   dataverse::client& dataverse();
   store::database& database();
   config::settings const& settings() const { return settings_; }

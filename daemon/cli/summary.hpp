@@ -10,6 +10,6 @@ namespace dvsync::cli {
 
 // "sample_book: delta cycle, 1 page, 11 upserts, 1 delete, 0 rejects, 19 rows (12 ms)"
 // or "sample_book: failed: <reason>".
-std::string summarize(config::table_spec const& spec, core::result<sync::cycle_report> const& r);
+std::string summarize(std::string const& table, core::result<sync::cycle_report> const& r);
 
 }  // namespace dvsync::cli

@@ -361,57 +361,85 @@ class reader {
   }
 };
 
-table_spec read_table(reader& r, json::value const& v, std::string const& path) {
-  table_spec t;
+// A list of column names (`columns`, `exclude_columns`): identifiers, unique ignoring case.
+std::vector<std::string> read_column_list(reader& r, json::value const& v, std::string const& path) {
+  std::vector<std::string> out;
+  if (!v.is_array()) {
+    r.add(path, fmt::format("must be an array of column names, not {}", kind_name(v.kind())));
+    return out;
+  }
+  json::array const& a = v.get_array();
+  std::vector<std::size_t> positions;  // JSON index of each accepted column, for messages
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    std::string column_path = index_path(path, i);
+    auto name = r.identifier(a[i], column_path);
+    if (!name) continue;
+    // SQLite compares identifiers case-insensitively, so Name and name would collide.
+    auto same = std::find_if(out.begin(), out.end(), [&](std::string const& c) { return lower(c) == lower(*name); });
+    if (same != out.end()) {
+      r.add(column_path, fmt::format("duplicates {}[{}] (\"{}\")", path, positions[same - out.begin()], *same));
+      continue;
+    }
+    out.push_back(*name);
+    positions.push_back(i);
+  }
+  return out;
+}
+
+std::optional<std::string> optional_identifier(reader& r, json::object const& o, std::string_view key,
+                                               std::string const& path) {
+  if (!o.contains(key)) return std::nullopt;
+  return r.identifier(o, key, path);
+}
+
+table_config read_table(reader& r, json::value const& v, std::string const& path) {
+  table_config t;
   if (!v.is_object()) {
     r.add(path, fmt::format("must be an object, not {}", kind_name(v.kind())));
     return t;
   }
   json::object const& o = v.get_object();
-  r.only_keys(o, path, {"entity_set", "table", "id", "key", "columns"});
-  t.entity_set = r.identifier(o, "entity_set", path).value_or("");
-  t.table = r.identifier(o, "table", path).value_or("");
+  r.only_keys(o, path, {"logical_name", "entity_set", "table", "id", "key", "columns", "exclude_columns"});
+  t.logical_name = optional_identifier(r, o, "logical_name", path).value_or("");
+  t.entity_set = optional_identifier(r, o, "entity_set", path).value_or("");
+  t.id = optional_identifier(r, o, "id", path).value_or("");
+  t.key = optional_identifier(r, o, "key", path).value_or("");
+  if (!o.contains("logical_name") && !o.contains("entity_set"))
+    r.add(member_path(path, "logical_name"), "is required (or entity_set, for an entry that names its collection)");
+  if (o.contains("table")) {
+    t.table = r.identifier(o, "table", path).value_or("");
+  } else if (o.contains("logical_name")) {
+    t.table = t.logical_name;
+  } else if (o.contains("entity_set")) {
+    r.add(member_path(path, "table"), "is required when logical_name is not given");
+  }
   if (starts_with_ci(t.table, "sqlite_")) {
     r.add(member_path(path, "table"), fmt::format("\"{}\" starts with sqlite_, which SQLite reserves", t.table));
     t.table.clear();
   }
-  t.id = r.identifier(o, "id", path).value_or("");
-  t.key = r.identifier(o, "key", path).value_or("");
 
-  std::string columns_path = member_path(path, "columns");
-  json::value const* columns = o.if_contains("columns");
-  bool columns_ok = false;
-  if (!columns) {
-    r.add(columns_path, "is required");
-  } else if (!columns->is_array()) {
-    r.add(columns_path, fmt::format("must be an array of column names, not {}", kind_name(columns->kind())));
-  } else if (columns->get_array().empty()) {
-    r.add(columns_path, "must list at least the key column");
-  } else {
-    columns_ok = true;
-    json::array const& a = columns->get_array();
-    std::vector<std::size_t> positions;  // JSON index of each accepted column, for messages
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      std::string column_path = index_path(columns_path, i);
-      auto name = r.identifier(a[i], column_path);
-      if (!name) continue;
-      // SQLite compares identifiers case-insensitively, so Name and name would collide.
-      auto same = std::find_if(t.columns.begin(), t.columns.end(),
-                               [&](std::string const& c) { return lower(c) == lower(*name); });
-      if (same != t.columns.end()) {
-        r.add(column_path, fmt::format("duplicates {}[{}] (\"{}\")", columns_path, positions[same - t.columns.begin()], *same));
-        continue;
-      }
-      t.columns.push_back(*name);
-      positions.push_back(i);
-    }
+  std::string const columns_path = member_path(path, "columns");
+  if (json::value const* columns = o.if_contains("columns")) {
+    t.columns = read_column_list(r, *columns, columns_path);
+    if (columns->is_array() && columns->get_array().empty()) r.add(columns_path, "must list at least one column");
   }
-  if (columns_ok && !t.key.empty() && std::find(t.columns.begin(), t.columns.end(), t.key) == t.columns.end())
+  if (json::value const* excluded = o.if_contains("exclude_columns"))
+    t.exclude_columns = read_column_list(r, *excluded, member_path(path, "exclude_columns"));
+  if (t.columns && !t.exclude_columns.empty())
+    r.add(member_path(path, "exclude_columns"), "cannot be combined with columns: list only the columns wanted");
+
+  auto listed = [&](std::string const& name) {
+    return t.columns && std::any_of(t.columns->begin(), t.columns->end(),
+                                    [&](std::string const& c) { return lower(c) == lower(name); });
+  };
+  if (t.columns && !t.key.empty() && std::find(t.columns->begin(), t.columns->end(), t.key) == t.columns->end())
     r.add(member_path(path, "key"), fmt::format("\"{}\" must be one of columns", t.key));
-  if (columns_ok && !t.id.empty() &&
-      std::any_of(t.columns.begin(), t.columns.end(), [&](std::string const& c) { return lower(c) == lower(t.id); }))
+  if (!t.id.empty() && listed(t.id))
     r.add(member_path(path, "id"),
           fmt::format("\"{}\" must not be one of columns (the primary key is always selected and stored)", t.id));
+  if (!t.key.empty() && std::any_of(t.exclude_columns.begin(), t.exclude_columns.end(),
+                                    [&](std::string const& c) { return lower(c) == lower(t.key); }))
+    r.add(member_path(path, "key"), fmt::format("\"{}\" is also in exclude_columns", t.key));
   return t;
 }
 
@@ -432,18 +460,21 @@ void read_tables(reader& r, json::object const& root, settings& s) {
   }
   for (std::size_t i = 0; i < a.size(); ++i) {
     std::string path = index_path("tables", i);
-    table_spec t = read_table(r, a[i], path);
+    table_config t = read_table(r, a[i], path);
     auto same = [&](auto member) {
-      return std::find_if(s.tables.begin(), s.tables.end(), [&](table_spec const& earlier) {
+      return std::find_if(s.tables.begin(), s.tables.end(), [&](table_config const& earlier) {
         return !(t.*member).empty() && lower(t.*member) == lower(earlier.*member);
       });
     };
-    if (auto it = same(&table_spec::table); it != s.tables.end())
+    if (auto it = same(&table_config::table); it != s.tables.end())
       r.add(member_path(path, "table"),
             fmt::format("duplicates tables[{}].table (\"{}\")", it - s.tables.begin(), it->table));
-    if (auto it = same(&table_spec::entity_set); it != s.tables.end())
+    if (auto it = same(&table_config::entity_set); it != s.tables.end())
       r.add(member_path(path, "entity_set"),
             fmt::format("duplicates tables[{}].entity_set (\"{}\")", it - s.tables.begin(), it->entity_set));
+    if (auto it = same(&table_config::logical_name); it != s.tables.end())
+      r.add(member_path(path, "logical_name"),
+            fmt::format("duplicates tables[{}].logical_name (\"{}\")", it - s.tables.begin(), it->logical_name));
     s.tables.push_back(std::move(t));
   }
 }

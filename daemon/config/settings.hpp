@@ -6,14 +6,21 @@
 #include <string>
 #include <vector>
 
+#include "config/table_spec.hpp"
+
 namespace dvsync::config {
 
-struct table_spec {
-  std::string entity_set;            // Web API collection, e.g. sample_books
-  std::string table;                 // mirror table name in SQLite, e.g. sample_book
-  std::string id;                    // primary key attribute (GUID), e.g. sample_bookid
-  std::string key;                   // alternate key attribute, mirror PRIMARY KEY, e.g. sample_bookcode
-  std::vector<std::string> columns;  // selected attributes, in mirror column order; includes key
+// A table as configured. Only logical_name is needed: the rest comes from the organization's
+// metadata unless given here (see config/README.md). An entry of the first release (entity_set,
+// table, id, key, columns, without logical_name) is still valid.
+struct table_config {
+  std::string logical_name;          // e.g. account; empty for an entry that names its entity_set
+  std::string table;                 // mirror table; default: logical_name
+  std::string entity_set;            // override; default: EntitySetName
+  std::string id;                    // override; default: PrimaryIdAttribute
+  std::string key;                   // alternate key column, the mirror's PRIMARY KEY; empty: the id
+  std::optional<std::vector<std::string>> columns;  // default: every attribute that can be mirrored
+  std::vector<std::string> exclude_columns;
 };
 
 struct dataverse_settings {
@@ -61,7 +68,7 @@ struct settings {
   tls_settings tls;
   log_settings log;
   std::optional<std::string> metrics_listen;   // "127.0.0.1:9464"; absent = no endpoint
-  std::vector<table_spec> tables;
+  std::vector<table_config> tables;
 };
 
 }  // namespace dvsync::config

@@ -39,6 +39,9 @@ const char* to_string(errc code) {
     case errc::protocol: return "protocol";
     case errc::link_rejected: return "link_rejected";
     case errc::cancelled: return "cancelled";
+    case errc::schema_changed: return "schema_changed";
+    case errc::metadata_invalid: return "metadata_invalid";
+    case errc::not_tracked: return "not_tracked";
   }
   return "unknown";
 }

@@ -33,6 +33,9 @@ enum class errc {
   protocol,            // a response that breaks the protocol: bad JSON, wrong types, no links
   link_rejected,       // a nextLink or deltaLink outside the configured origin
   cancelled,           // a stop was requested
+  schema_changed,      // the service no longer knows a selected column: read the metadata again
+  metadata_invalid,    // the table's metadata cannot be mirrored (unknown type, missing fields, no table)
+  not_tracked,         // the table's change tracking is off
 };
 
 struct error {

@@ -22,7 +22,13 @@ using core::errc;
 
 namespace {
 
-http::request make_request(std::string url, std::string const& token, bool track_changes, int page_size) {
+// Asked for only when a table has lookups to several tables: the annotation names the row's
+// target table. FormattedValue annotations are never asked for: with them, a delta link was once
+// reported missing from tracked reads (MicrosoftDocs/powerapps-docs issue 439).
+constexpr std::string_view lookup_annotation = "odata.include-annotations=\"Microsoft.Dynamics.CRM.lookuplogicalname\"";
+
+http::request make_request(std::string url, std::string const& token, bool track_changes, bool lookup_targets,
+                           int page_size) {
   http::request req;
   req.method = http::verb::get;
   req.url = std::move(url);
@@ -31,7 +37,9 @@ http::request make_request(std::string url, std::string const& token, bool track
                  {"OData-Version", "4.0"},
                  {"Authorization", "Bearer " + token}};
   if (track_changes) {
-    req.headers.push_back({"Prefer", "odata.track-changes,odata.maxpagesize=" + std::to_string(page_size)});
+    std::string prefer = "odata.track-changes,odata.maxpagesize=" + std::to_string(page_size);
+    if (lookup_targets) prefer += "," + std::string(lookup_annotation);
+    req.headers.push_back({"Prefer", std::move(prefer)});
   }
   return req;
 }
@@ -59,9 +67,15 @@ client::client(http::client& http, auth::token_provider& tokens, client_options 
   while (!options_.api_root.empty() && options_.api_root.back() == '/') options_.api_root.pop_back();
 }
 
-asio::awaitable<core::result<std::string>> client::get(std::string url) { return fetch(std::move(url), true); }
+asio::awaitable<core::result<std::string>> client::get(std::string url, bool lookup_targets) {
+  return fetch(std::move(url), true, lookup_targets);
+}
 
-asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool track_changes) {
+asio::awaitable<core::result<std::string>> client::get_metadata(std::string query) {
+  return fetch(options_.api_root + "/" + query, false, false);
+}
+
+asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool track_changes, bool lookup_targets) {
   http::backoff const policy(options_.backoff_base, options_.backoff_cap, options_.random);
   bool refreshed_after_401 = false;
   bool force_refresh = false;
@@ -75,7 +89,7 @@ asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool t
     if (!token) {
       failure = token.error();
     } else {
-      auto res = co_await http_.send(make_request(url, *token, track_changes, options_.page_size));
+      auto res = co_await http_.send(make_request(url, *token, track_changes, lookup_targets, options_.page_size));
       if (!res) {
         failure = res.error();
       } else {
@@ -143,7 +157,7 @@ asio::awaitable<void> client::wait(std::chrono::milliseconds d) {
 }
 
 asio::awaitable<core::result<int>> client::change_tracking_retention_days() {
-  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false);
+  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false, false);
   if (!body) co_return body.error();
 
   boost::system::error_code ec;

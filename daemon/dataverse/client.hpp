@@ -52,7 +52,11 @@ class client {
 
   // GETs an absolute URL (a built initial URL, a nextLink or a deltaLink, sent unchanged) with
   // `Prefer: odata.track-changes,odata.maxpagesize=N` and returns the body of the 2xx answer.
-  boost::asio::awaitable<core::result<std::string>> get(std::string url);
+  // `lookup_targets` also asks for the lookuplogicalname annotation of lookups.
+  boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets = false);
+
+  // GETs a metadata query relative to the Web API root (dataverse/metadata.hpp), untracked.
+  boost::asio::awaitable<core::result<std::string>> get_metadata(std::string query);
 
   // Organization.expirechangetrackingindays: how long a delta token stays usable.
   boost::asio::awaitable<core::result<int>> change_tracking_retention_days();
@@ -60,7 +64,7 @@ class client {
   client_stats const& stats() const { return stats_; }
 
  private:
-  boost::asio::awaitable<core::result<std::string>> fetch(std::string url, bool track_changes);
+  boost::asio::awaitable<core::result<std::string>> fetch(std::string url, bool track_changes, bool lookup_targets);
   boost::asio::awaitable<void> wait(std::chrono::milliseconds d);
 
   http::client& http_;

@@ -17,6 +17,9 @@ namespace {
 
 constexpr std::string_view expired_code = "0x80044352";
 constexpr std::string_view expired_message = "Version stamp associated with the client has expired";
+// What the service answers a $select that names an attribute the table no longer has (a column
+// removed since the metadata was read, or since the delta link was issued).
+constexpr std::string_view unknown_property = "Could not find a property named";
 // A server message is diagnostics, not data: keep log lines and status output short.
 constexpr std::size_t max_message = 400;
 
@@ -78,6 +81,8 @@ core::result<void> check_response(http::response const& res, std::chrono::system
   errc code = errc::http_status;
   if (is_expired_token(detail.code, detail.message)) {
     code = errc::token_expired;
+  } else if (status == 400 && detail.message.find(unknown_property) != std::string::npos) {
+    code = errc::schema_changed;
   } else if (status == 429) {
     code = errc::throttled;
   } else if (status == 503) {

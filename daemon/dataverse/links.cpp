@@ -91,8 +91,12 @@ core::result<void> check_link(std::string_view link, std::string_view dataverse_
 }
 
 std::string initial_url(config::dataverse_settings const& dataverse, config::table_spec const& table) {
-  return fmt::format("{}/api/data/v{}/{}?$select={}", dataverse.url, dataverse.api_version, table.entity_set,
-                     fmt::join(table.columns, ","));
+  std::string select;
+  for (auto const& c : table.columns) {
+    if (!select.empty()) select += ',';
+    select += c.wire;
+  }
+  return fmt::format("{}/api/data/v{}/{}?$select={}", dataverse.url, dataverse.api_version, table.entity_set, select);
 }
 
 }  // namespace dvsync::dataverse

@@ -20,9 +20,10 @@ std::int64_t unix_now() {
 
 }  // namespace
 
-scheduler::scheduler(asio::any_io_executor ex, sync::engine& engine, store::database& db,
-                     std::vector<config::table_spec> tables, config::sync_settings settings, hooks h)
+scheduler::scheduler(asio::any_io_executor ex, sync::engine& engine, sync::catalog& catalog, store::database& db,
+                     std::vector<config::table_config> tables, config::sync_settings settings, hooks h)
     : engine_(engine),
+      catalog_(catalog),
       db_(db),
       tables_(std::move(tables)),
       settings_(settings),
@@ -45,22 +46,40 @@ asio::awaitable<void> scheduler::sleep(std::chrono::milliseconds d) {
   co_await (t.async_wait(asio::as_tuple(asio::use_awaitable)) || wait_for_stop());
 }
 
-asio::awaitable<core::result<sync::cycle_report>> scheduler::cycle(config::table_spec spec) {
+asio::awaitable<core::result<sync::cycle_report>> scheduler::resolve_and_run(config::table_config const& table) {
+  // A column removed from the table (or one the delta link names) makes the service refuse the
+  // $select: the metadata is read again and the cycle tried once more with the table as it is now.
+  for (int attempt = 1;; ++attempt) {
+    auto resolved = co_await catalog_.resolve(table);
+    if (!resolved) co_return resolved.error();
+    auto const& spec = resolved->table.spec;
+    if (resolved->fresh)
+      if (auto stored = db_.store_choice_labels(spec, resolved->table.labels); !stored)
+        core::log::warn("metadata.labels_not_stored", {{"table", table.table}, {"error", stored.error().message}});
+    auto r = co_await engine_.run_cycle(spec);
+    if (r || r.error().code != core::errc::schema_changed || attempt == 2) co_return r;
+    core::log::warn("metadata.changed", {{"table", table.table}, {"error", r.error().message},
+                                         {"action", "read the metadata again"}});
+    catalog_.forget(table.table);
+  }
+}
+
+asio::awaitable<core::result<sync::cycle_report>> scheduler::cycle(config::table_config table) {
   if (stopping_) co_return core::make_error(core::errc::cancelled, "stopping");
-  (void)db_.record_attempt(spec.table, unix_now());
+  (void)db_.record_attempt(table.table, unix_now());
   if (hooks_.on_progress) hooks_.on_progress();
-  auto outcome = co_await (engine_.run_cycle(spec) || wait_for_stop());
+  auto outcome = co_await (resolve_and_run(table) || wait_for_stop());
   core::result<sync::cycle_report> r = core::make_error(core::errc::cancelled, "stopped during the cycle");
   if (outcome.index() == 0) r = std::move(std::get<0>(outcome));
   if (!r) {
     auto const& e = r.error();
     if (e.code == core::errc::cancelled)
-      core::log::info("cycle.stopped", {{"table", spec.table}, {"note", "staged pages are kept and resumed at the next start"}});
+      core::log::info("cycle.stopped", {{"table", table.table}, {"note", "staged pages are kept and resumed at the next start"}});
     else
-      core::log::error("cycle.failed", {{"table", spec.table}, {"error", core::to_string(e.code)}, {"message", e.message}});
-    if (e.code != core::errc::cancelled) (void)db_.record_failure(spec.table, e.message, unix_now());
+      core::log::error("cycle.failed", {{"table", table.table}, {"error", core::to_string(e.code)}, {"message", e.message}});
+    if (e.code != core::errc::cancelled) (void)db_.record_failure(table.table, e.message, unix_now());
   }
-  if (hooks_.on_cycle) hooks_.on_cycle(spec, r);
+  if (hooks_.on_cycle) hooks_.on_cycle(table.table, r);
   if (hooks_.on_progress) hooks_.on_progress();
   co_return r;
 }
@@ -68,8 +87,8 @@ asio::awaitable<core::result<sync::cycle_report>> scheduler::cycle(config::table
 asio::awaitable<core::result<std::vector<sync::cycle_report>>> scheduler::run_once() {
   std::vector<sync::cycle_report> reports;
   std::optional<core::error> first_failure;
-  for (auto const& spec : tables_) {
-    auto r = co_await cycle(spec);
+  for (auto const& table : tables_) {
+    auto r = co_await cycle(table);
     if (r)
       reports.push_back(*r);
     else if (!first_failure)
@@ -84,9 +103,9 @@ asio::awaitable<void> scheduler::run() {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   while (!stopping_) {
     bool all_ok = true;
-    for (auto const& spec : tables_) {
+    for (auto const& table : tables_) {
       if (stopping_) break;
-      auto r = co_await cycle(spec);
+      auto r = co_await cycle(table);
       all_ok = all_ok && (r || r.error().code == core::errc::cancelled);
     }
     failures = all_ok ? 0 : failures + 1;

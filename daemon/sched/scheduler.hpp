@@ -4,6 +4,7 @@
 // abandoned (nothing of it was committed), and staged pages stay for the next start to resume.
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "sync/catalog.hpp"
 #include "sync/engine.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,8 +23,8 @@ class database;
 namespace dvsync::sched {
 
 struct hooks {
-  // After each table's cycle, successful or not.
-  std::function<void(config::table_spec const&, core::result<sync::cycle_report> const&)> on_cycle;
+  // After each table's cycle, successful or not (named by its mirror table).
+  std::function<void(std::string const&, core::result<sync::cycle_report> const&)> on_cycle;
   // Whenever the loop makes progress (a cycle began or ended, a wait began): feeds health and the
   // watchdog.
   std::function<void()> on_progress;
@@ -31,8 +32,8 @@ struct hooks {
 
 class scheduler {
  public:
-  scheduler(boost::asio::any_io_executor ex, sync::engine& engine, store::database& db,
-            std::vector<config::table_spec> tables, config::sync_settings settings, hooks h = {});
+  scheduler(boost::asio::any_io_executor ex, sync::engine& engine, sync::catalog& catalog, store::database& db,
+            std::vector<config::table_config> tables, config::sync_settings settings, hooks h = {});
 
   // Runs until stop(). Never throws for sync failures: they are recorded and retried.
   boost::asio::awaitable<void> run();
@@ -44,13 +45,16 @@ class scheduler {
   bool stopping() const { return stopping_; }
 
  private:
-  boost::asio::awaitable<core::result<sync::cycle_report>> cycle(config::table_spec spec);
+  boost::asio::awaitable<core::result<sync::cycle_report>> cycle(config::table_config table);
+  // The table's metadata resolved (labels stored when read anew), then its cycle.
+  boost::asio::awaitable<core::result<sync::cycle_report>> resolve_and_run(config::table_config const& table);
   boost::asio::awaitable<void> wait_for_stop();
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
 
   sync::engine& engine_;
+  sync::catalog& catalog_;
   store::database& db_;
-  std::vector<config::table_spec> tables_;
+  std::vector<config::table_config> tables_;
   config::sync_settings settings_;
   hooks hooks_;
   boost::asio::steady_timer stop_timer_;

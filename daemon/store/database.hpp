@@ -50,9 +50,12 @@ class database {
 
   // --- mirror tables and cycles (mirror.cpp) ---
 
-  // Creates the mirror table and its state row when missing. errc::config_invalid when the table
-  // exists with other columns (no silent migration) or the state names another entity set. If the
-  // mirror table had been dropped, its delta link is forgotten: the next cycle is a full read.
+  // Creates the mirror table and its state row when missing. When the mirror exists with other
+  // columns (the table's columns changed in Dataverse or in the configuration), the next cycle is a
+  // full read that builds the new table beside the old one (resync reason columns_changed), and a
+  // cycle whose working tables were made for other columns starts again. errc::config_invalid when
+  // the state names another entity set. If the mirror table had been dropped, its delta link is
+  // forgotten: the next cycle is a full read.
   core::result<void> ensure_table(config::table_spec const& spec);
 
   // Starts a cycle (ensuring the table first): discards anything staged, creates the empty shadow,
@@ -72,6 +75,13 @@ class database {
   // Whether the pages a cycle of `kind` has staged are still there: false when its working tables
   // are gone (dropped by hand), and the cycle must start again instead of resuming.
   core::result<bool> staging_intact(config::table_spec const& spec, cycle_kind kind);
+
+  // --- choice labels (labels.cpp) ---
+
+  // Replaces the table's labels and its view "<table>_labeled" (each choice column followed by
+  // <column>_label; a multi-select's labels as a JSON array), in one commit. The view is made
+  // only while the mirror has the table's columns; a migration's final commit makes it then.
+  core::result<void> store_choice_labels(config::table_spec const& spec, std::vector<config::choice_label> const& labels);
 
   // --- state and status (state.cpp) ---
 
@@ -121,6 +131,8 @@ class database {
   core::result<std::optional<cycle_kind>> cycle_in_progress(std::string const& table);
   core::result<void> stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page);
   core::result<void> advance_cursor(std::string const& table, std::string const& next_link);
+  // Drops and makes again the table's labeled view when it has choice columns; none otherwise.
+  core::result<void> make_labeled_view(config::table_spec const& spec);
   // The mirror's row count: remembered, else as the last cycle stored it, else counted.
   core::result<std::int64_t> mirror_rows(table_layout const& layout);
   // Sets the durability of the next commits, outside any transaction. Commits that change no

@@ -111,7 +111,7 @@ core::result<full_merge_result> merge_full(connection& c, table_layout const& l,
   if (auto r = run_with_table(c, "DELETE FROM dvsync_rejects WHERE table_name = ?1", table); !r) return r.error();
   if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
   if (auto r = swap_in(c, l, built); !r) return r.error();
-  if (sorted) {
+  if (sorted && !l.keyed_by_id) {
     auto duplicates = create_id_index(c, l);
     if (!duplicates) return duplicates.error();
     out.rows -= *duplicates;

@@ -111,6 +111,37 @@ core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
   return {};
 }
 
+// The data columns of a table (dvsync's own columns left out), in order.
+core::result<std::vector<std::string>> data_columns(connection& c, std::string const& table) {
+  auto info = c.prepare("SELECT name FROM pragma_table_info(?1) WHERE name NOT LIKE 'dvsync\\_%' ESCAPE '\\' ORDER BY cid");
+  if (!info) return info.error();
+  info->bind_text(1, table);
+  std::vector<std::string> names;
+  for (;;) {
+    auto r = info->step();
+    if (!r) return r.error();
+    if (!*r) break;
+    names.push_back(info->column_text(0));
+  }
+  return names;
+}
+
+// Whether a working table of a cycle holds other data columns than the layout's.
+core::result<bool> stale_cycle_tables(connection& c, table_layout const& l) {
+  auto tables = existing_cycle_tables(c, l);
+  if (!tables) return tables.error();
+  std::vector<std::string> all(l.columns.begin(), l.columns.end() - 1);  // without dvsync_version
+  std::vector<std::string> staged = all;
+  staged.erase(staged.begin() + static_cast<std::ptrdiff_t>(l.id_index()));  // the stage keeps the id in dvsync_id
+  for (auto const& name : *tables) {
+    auto const& expected = same_table_name(name, l.stage_name) ? staged : all;
+    auto found = data_columns(c, name);
+    if (!found) return found.error();
+    if (column_difference(*found, expected)) return true;
+  }
+  return false;
+}
+
 // Makes the tables a page is staged into: a delta's stage is created by its first page, so that
 // an idle poll creates none; a full cycle begun by an older dvsync and resumed by this one has a
 // stage without the page column, and no side table.
@@ -159,12 +190,12 @@ core::result<void> clear_cycle_state(connection& c, std::string const& table) {
 // rewrite most of the shadow at every page. Such pages go to the side table, sorted in once at
 // the end. Text is compared as SQLite's BINARY collation does (bytes, then length), as
 // std::string does; other keys do not count.
-bool scattered(dataverse::page const& page, std::size_t key_value) {
+bool scattered(dataverse::page const& page, table_layout const& l) {
   constexpr std::size_t rows_per_run = 32;
   std::string const* previous = nullptr;
   std::size_t descents = 0;
   for (auto const& r : page.upserts) {
-    auto const* key = std::get_if<std::string>(&r.columns[key_value]);
+    auto const* key = l.keyed_by_id ? &r.id : std::get_if<std::string>(&r.columns[l.key_value]);
     if (key == nullptr) continue;
     if (previous != nullptr && *key < *previous) ++descents;
     previous = key;
@@ -230,7 +261,7 @@ core::result<std::int64_t> merge_delta(connection& c, table_layout const& l, std
     if (auto r = update->run(); !r) return r.error();
     if (c.changes() == 1) continue;
     displace->bind_column(1, *staged, 0);
-    displace->bind_column(2, *staged, 1);
+    if (!l.keyed_by_id) displace->bind_column(2, *staged, 1);
     if (auto r = displace->run(); !r) return r.error();
     gained -= c.changes();
     for (int i = 0; i < columns; ++i) insert->bind_column(i + 1, *staged, i);
@@ -254,12 +285,9 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
   auto existing = existing_columns(conn_, spec.table);
   if (!existing) return existing.error();
   bool created = false;
+  std::optional<std::string> changed;  // how the mirror's columns differ from the table's now
   if (*existing) {
-    if (auto diff = column_difference(**existing, layout->columns))
-      return core::make_error(core::errc::config_invalid,
-                              fmt::format("table {} {}. dvsync does not migrate mirror tables: restore the "
-                                          "configuration, or drop the table so that a full sync rebuilds it",
-                                          spec.table, *diff));
+    changed = column_difference(**existing, layout->columns);
   } else {
     if (auto r = conn_.exec(layout->create_table(layout->mirror_name)); !r) return r;
     created = true;
@@ -282,7 +310,14 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
     auto entity_set = st->column_text(0);
     bool synced_or_syncing = st->column_int(1) != 0;
     st->reset();
-    if (entity_set != spec.entity_set)
+    if (entity_set.empty()) {
+      // Attempted before its metadata was known (record_attempt).
+      auto set = conn_.prepare("UPDATE dvsync_table_state SET entity_set = ?2 WHERE table_name = ?1");
+      if (!set) return set.error();
+      set->bind_text(1, spec.table);
+      set->bind_text(2, spec.entity_set);
+      if (auto r = set->run(); !r) return r;
+    } else if (entity_set != spec.entity_set)
       return core::make_error(core::errc::config_invalid,
                               fmt::format("table {} mirrors entity set {} in the database, but the configuration says "
                                           "{}: use another table name, or drop the table and its state",
@@ -294,6 +329,29 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
       if (auto r = clear_cycle_state(conn_, spec.table); !r) return r;
       if (auto r = run_with_table(conn_, "UPDATE dvsync_table_state SET delta_link = NULL, delta_link_at = NULL "
                                          "WHERE table_name = ?1",
+                                  spec.table);
+          !r)
+        return r;
+    }
+  }
+  // Working tables made for other columns (a cycle begun before the columns changed) cannot
+  // finish: the cycle starts again with the columns of now. The mirror and its link stay.
+  auto stale = stale_cycle_tables(conn_, *layout);
+  if (!stale) return stale.error();
+  if (*stale) {
+    core::log::warn("store.cycle_restarted", {{"table", spec.table}, {"reason", "columns_changed"}});
+    if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
+    if (auto r = clear_cycle_state(conn_, spec.table); !r) return r;
+  }
+  if (changed) {
+    // The delta link is bound to the old $select: a full read builds the table with the new
+    // columns beside the old one, which readers keep seeing until the read is complete.
+    auto requested = int_for_table(conn_, "SELECT resync_requested FROM dvsync_table_state WHERE table_name = ?1", spec.table);
+    if (!requested) return requested.error();
+    if (requested->value_or(0) == 0) {
+      core::log::info("store.table_migrating", {{"table", spec.table}, {"change", *changed}, {"action", "full read"}});
+      if (auto r = run_with_table(conn_, "UPDATE dvsync_table_state SET resync_requested = 1, resync_reason = "
+                                         "'columns_changed' WHERE table_name = ?1",
                                   spec.table);
           !r)
         return r;
@@ -418,6 +476,8 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
     totals.upserts = merged->rows;
     totals.rows = merged->rows;
     totals.deletes = merged->removed;
+    // The table may have new columns (a migration): its view is made again for them.
+    if (auto r = make_labeled_view(spec); !r) return r.error();
   } else {
     totals.upserts = staged->upserts;
     totals.deletes = staged->deletes;
@@ -580,23 +640,26 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
   int const version_param = static_cast<int>(l.columns.size());
   int const page_param = version_param + 1;
   ++w.page;
-  bool const to_side = full && scattered(page, l.key_value);
+  bool const to_side = full && scattered(page, l);
   std::vector<dataverse::rejected> keyless;
   for (auto const& r : page.upserts) {
-    if (r.columns.size() != spec.columns.size())
+    if (r.columns.size() != l.record_values)
       return core::make_error(core::errc::protocol, fmt::format("table {}: record {} has {} values for {} columns",
-                                                                spec.table, r.id, r.columns.size(), spec.columns.size()));
-    auto const& key = r.columns[l.key_value];
-    if (missing_key(key)) {
-      auto const* problem = std::holds_alternative<std::monostate>(key) ? "null" : "empty";
-      keyless.push_back({r.id, record_json(spec, r), fmt::format("key {} is {}", spec.key, problem)});
-      continue;
+                                                                spec.table, r.id, r.columns.size(), l.record_values));
+    if (!l.keyed_by_id) {
+      auto const& key = r.columns[l.key_value];
+      if (missing_key(key)) {
+        auto const* problem = std::holds_alternative<std::monostate>(key) ? "null" : "empty";
+        keyless.push_back({r.id, record_json(spec, r), fmt::format("key {} is {}", spec.key, problem)});
+        continue;
+      }
     }
     auto bind_row = [&](statement& st) {
-      st.bind_value(1, key);
-      st.bind_text(2, r.id);
+      if (!l.keyed_by_id) st.bind_value(1, r.columns[l.key_value]);
+      st.bind_text(static_cast<int>(l.id_index()) + 1, r.id);
+      int const first = static_cast<int>(l.first_other()) + 1;
       for (std::size_t i = 0; i < l.other_values.size(); ++i)
-        st.bind_value(static_cast<int>(i) + 3, r.columns[l.other_values[i]]);
+        st.bind_value(static_cast<int>(i) + first, r.columns[l.other_values[i]]);
       st.bind_int(version_param, r.version);
     };
     // A cycle brings each id once, nearly always: the plain INSERT costs less than half of what

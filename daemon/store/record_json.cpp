@@ -42,10 +42,11 @@ std::string record_json(config::table_spec const& spec, dataverse::record const&
   append_string(out, spec.id);
   out.push_back(':');
   append_string(out, r.id);
-  for (std::size_t i = 0; i < spec.columns.size() && i < r.columns.size(); ++i) {
-    if (spec.columns[i] == spec.id) continue;
+  auto const fields = config::fields_of(spec);
+  for (std::size_t i = 0; i < fields.size() && i < r.columns.size(); ++i) {
+    if (fields[i].name == spec.id) continue;
     out.push_back(',');
-    append_string(out, spec.columns[i]);
+    append_string(out, fields[i].name);
     out.push_back(':');
     append_value(out, r.columns[i]);
   }

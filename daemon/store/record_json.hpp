@@ -8,7 +8,7 @@
 
 namespace dvsync::store {
 
-// {"<id>": "...", "<column>": value, ...} in table_spec::columns order.
+// {"<id>": "...", "<field>": value, ...} in config::fields_of order.
 std::string record_json(config::table_spec const& spec, dataverse::record const& r);
 
 }  // namespace dvsync::store

@@ -112,13 +112,16 @@ core::result<bool> database::request_resync(std::string const& table, std::strin
 core::result<void> database::record_attempt(std::string const& table, std::int64_t now) {
   auto const one_at_a_time = serialize();
   if (auto r = durability(false); !r) return r;
-  auto st = conn_.prepare("UPDATE dvsync_table_state SET last_attempt_at = ?2 WHERE table_name = ?1");
+  // A table is known from its first attempt, so that a failure before its mirror exists (its
+  // metadata could not be read or mirrored) shows in status. Its entity set is filled in when
+  // the table is first ensured.
+  auto st = conn_.prepare(
+      "INSERT INTO dvsync_table_state (table_name, entity_set, last_attempt_at) VALUES (?1, '', ?2) "
+      "ON CONFLICT (table_name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at");
   if (!st) return st.error();
   st->bind_text(1, table);
   st->bind_int(2, now);
-  if (auto r = st->run(); !r) return r;
-  if (conn_.changes() == 0) return no_state(table);
-  return {};
+  return st->run();
 }
 
 core::result<void> database::record_failure(std::string const& table, std::string const& message, std::int64_t now) {

@@ -41,7 +41,7 @@ core::result<table_layout> make_layout(config::table_spec const& spec) {
   auto invalid = [&](std::string what) {
     return core::make_error(core::errc::config_invalid, fmt::format("table {}: {}", spec.table, what));
   };
-  if (spec.table.empty() || spec.id.empty() || spec.key.empty()) return invalid("table, id and key must be set");
+  if (spec.table.empty() || spec.id.empty()) return invalid("table and id must be set");
   if (reserved(spec.table)) return invalid("table names starting with dvsync_ or sqlite_ are reserved");
   if (same_name(spec.key, spec.id)) return invalid(fmt::format("key and id are the same column ({})", spec.key));
 
@@ -52,27 +52,40 @@ core::result<table_layout> make_layout(config::table_spec const& spec) {
   l.side_name = "dvsync_side_" + spec.table;
   l.sorted_name = "dvsync_sorted_" + spec.table;
   l.id_index_name = "dvsync_id_" + spec.table;
-  l.columns = {spec.key, spec.id};
+  l.keyed_by_id = spec.key.empty();
+  if (l.keyed_by_id) {
+    l.columns = {spec.id};
+    l.types = {"TEXT"};
+  } else {
+    l.columns = {spec.key, spec.id};
+    l.types = {"TEXT", "TEXT"};
+  }
 
+  auto const fields = config::fields_of(spec);
+  l.record_values = fields.size();
   bool key_found = false;
-  for (std::size_t i = 0; i < spec.columns.size(); ++i) {
-    auto const& c = spec.columns[i];
-    if (reserved(c)) return invalid(fmt::format("column {}: names starting with dvsync_ or sqlite_ are reserved", c));
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    auto const& f = fields[i];
+    bool const own = f.of == config::field::part::value;  // extra parts are named by dvsync
+    if (own && reserved(f.name)) return invalid(fmt::format("column {}: names starting with dvsync_ or sqlite_ are reserved", f.name));
     for (std::size_t j = 0; j < i; ++j)
-      if (same_name(spec.columns[j], c)) return invalid(fmt::format("column {} is listed twice", c));
-    if (c == spec.key) {
+      if (same_name(fields[j].name, f.name)) return invalid(fmt::format("column {} is listed twice", f.name));
+    if (own && f.name == spec.key) {
       l.key_value = i;
+      if (*config::sql_type(f) != '\0') l.types[0] = config::sql_type(f);
       key_found = true;
-    } else if (same_name(c, spec.key)) {
-      return invalid(fmt::format("column {} differs from the key {} only in case", c, spec.key));
-    } else if (!same_name(c, spec.id)) {
+    } else if (own && same_name(f.name, spec.key)) {
+      return invalid(fmt::format("column {} differs from the key {} only in case", f.name, spec.key));
+    } else if (!same_name(f.name, spec.id)) {
       // The id's value always comes from the record's id, so a listed id column adds nothing.
-      l.columns.push_back(c);
+      l.columns.push_back(f.name);
+      l.types.emplace_back(config::sql_type(f));
       l.other_values.push_back(i);
     }
   }
-  if (!key_found) return invalid(fmt::format("the key {} is not one of the columns", spec.key));
+  if (!l.keyed_by_id && !key_found) return invalid(fmt::format("the key {} is not one of the columns", spec.key));
   l.columns.emplace_back(version_column);
+  l.types.emplace_back("INTEGER");
   return l;
 }
 
@@ -98,11 +111,14 @@ std::optional<std::string> column_difference(std::vector<std::string> const& exi
 }
 
 std::string table_layout::create_table(std::string const& name, id_constraint id) const {
-  std::string cols = fmt::format("{} TEXT PRIMARY KEY NOT NULL, {} TEXT NOT NULL{}", q(columns[0]), q(columns[1]),
-                                 id == id_constraint::inline_unique ? " UNIQUE" : "");
-  // No declared type for the attributes: SQLite then keeps each JSON value's own type.
-  for (std::size_t i = 2; i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
-  cols += fmt::format(", {} INTEGER", q(version_column));
+  // A column without a declared type keeps each JSON value's own type (tables described by hand).
+  auto column = [&](std::size_t i) {
+    return types[i].empty() ? q(columns[i]) : fmt::format("{} {}", q(columns[i]), types[i]);
+  };
+  std::string cols = column(0) + " PRIMARY KEY NOT NULL";
+  if (!keyed_by_id)
+    cols += fmt::format(", {} NOT NULL{}", column(1), id == id_constraint::inline_unique ? " UNIQUE" : "");
+  for (std::size_t i = first_other(); i < columns.size(); ++i) cols += ", " + column(i);
   return fmt::format("CREATE TABLE IF NOT EXISTS {} ({}) WITHOUT ROWID", q(name), cols);
 }
 
@@ -111,9 +127,9 @@ std::string table_layout::create_stage() const {
   std::string cols =
       "dvsync_seq INTEGER PRIMARY KEY, dvsync_id TEXT NOT NULL UNIQUE, "
       "dvsync_op TEXT NOT NULL CHECK (dvsync_op IN ('u', 'd', 'r')), dvsync_version INTEGER, "
-      "dvsync_raw_json TEXT, dvsync_reason TEXT, dvsync_page INTEGER, " +
-      q(columns[0]);
-  for (std::size_t i = 2; i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
+      "dvsync_raw_json TEXT, dvsync_reason TEXT, dvsync_page INTEGER";
+  if (!keyed_by_id) cols += ", " + q(columns[0]);
+  for (std::size_t i = first_other(); i + 1 < columns.size(); ++i) cols += ", " + q(columns[i]);
   return fmt::format("CREATE TABLE IF NOT EXISTS {} ({})", q(stage_name), cols);
 }
 
@@ -137,10 +153,15 @@ struct stage_row {
   std::vector<std::string> names, params;
 };
 
-stage_row staged_upsert_row(std::vector<std::string> const& columns) {
-  stage_row r{{"dvsync_id", "dvsync_op", "dvsync_version", quote_identifier(columns[0])},
-              {"?2", "'u'", fmt::format("?{}", columns.size()), "?1"}};
-  for (std::size_t i = 2; i + 1 < columns.size(); ++i) {
+stage_row staged_upsert_row(table_layout const& l) {
+  auto const& columns = l.columns;
+  stage_row r{{"dvsync_id", "dvsync_op", "dvsync_version"},
+              {fmt::format("?{}", l.id_index() + 1), "'u'", fmt::format("?{}", columns.size())}};
+  if (!l.keyed_by_id) {
+    r.names.push_back(quote_identifier(columns[0]));
+    r.params.emplace_back("?1");
+  }
+  for (std::size_t i = l.first_other(); i + 1 < columns.size(); ++i) {
     r.names.push_back(quote_identifier(columns[i]));
     r.params.push_back(fmt::format("?{}", i + 1));
   }
@@ -150,19 +171,19 @@ stage_row staged_upsert_row(std::vector<std::string> const& columns) {
 }  // namespace
 
 std::string table_layout::upsert_stage() const {
-  auto const row = staged_upsert_row(columns);
+  auto const row = staged_upsert_row(*this);
   return fmt::format("INSERT OR REPLACE INTO {0} ({1}) SELECT {2} WHERE NOT EXISTS "
-                     "(SELECT 1 FROM {0} WHERE dvsync_id = ?2 AND dvsync_op = 'u' AND dvsync_version > ?{3})",
-                     q(stage_name), join(row.names), join(row.params), columns.size());
+                     "(SELECT 1 FROM {0} WHERE dvsync_id = ?{4} AND dvsync_op = 'u' AND dvsync_version > ?{3})",
+                     q(stage_name), join(row.names), join(row.params), columns.size(), id_index() + 1);
 }
 
 std::string table_layout::insert_stage() const {
-  auto const row = staged_upsert_row(columns);
+  auto const row = staged_upsert_row(*this);
   return fmt::format("INSERT INTO {} ({}) VALUES ({})", q(stage_name), join(row.names), join(row.params));
 }
 
 std::string table_layout::delete_shadow() const {
-  return fmt::format("DELETE FROM {} WHERE {} = ?1", q(shadow_name), q(columns[1]));
+  return fmt::format("DELETE FROM {} WHERE {} = ?1", q(shadow_name), q(id_column()));
 }
 
 std::string table_layout::stage_delete() const {
@@ -177,7 +198,7 @@ std::string table_layout::stage_reject() const {
 
 std::string table_layout::prune_stage_rejects() const {
   return fmt::format("DELETE FROM {0} WHERE dvsync_op = 'r' AND EXISTS (SELECT 1 FROM {1} WHERE {1}.{2} = {0}.dvsync_id)",
-                     q(stage_name), q(shadow_name), q(columns[1]));
+                     q(stage_name), q(shadow_name), q(id_column()));
 }
 
 std::string table_layout::count_stage_ops() const {
@@ -190,7 +211,7 @@ std::string table_layout::stage_is_empty() const {
 
 std::string table_layout::merge_deletes() const {
   return fmt::format("DELETE FROM {} WHERE {} IN (SELECT dvsync_id FROM {} WHERE dvsync_op IN ('d', 'r'))",
-                     q(mirror_name), q(columns[1]), q(stage_name));
+                     q(mirror_name), q(id_column()), q(stage_name));
 }
 
 std::string table_layout::merge_clear_rejects() const {
@@ -208,22 +229,24 @@ std::string table_layout::merge_add_rejects() const {
 
 std::string table_layout::staged_upserts() const {
   std::vector<std::string> values;
-  values.push_back(q(columns[0]));
-  values.emplace_back("dvsync_id");
-  for (std::size_t i = 2; i + 1 < columns.size(); ++i) values.push_back(q(columns[i]));
+  values.push_back(keyed_by_id ? "dvsync_id" : q(columns[0]));
+  if (!keyed_by_id) values.emplace_back("dvsync_id");
+  for (std::size_t i = first_other(); i + 1 < columns.size(); ++i) values.push_back(q(columns[i]));
   values.emplace_back("dvsync_version");
   return fmt::format("SELECT {} FROM {} WHERE dvsync_op = 'u' ORDER BY {}, dvsync_version, dvsync_seq", join(values),
-                     q(stage_name), q(columns[0]));
+                     q(stage_name), values[0]);
 }
 
 std::string table_layout::update_in_place() const {
   std::vector<std::string> sets;
-  for (std::size_t i = 2; i < columns.size(); ++i) sets.push_back(fmt::format("{} = ?{}", q(columns[i]), i + 1));
+  for (std::size_t i = first_other(); i < columns.size(); ++i) sets.push_back(fmt::format("{} = ?{}", q(columns[i]), i + 1));
+  if (keyed_by_id) return fmt::format("UPDATE {} SET {} WHERE {} = ?1", q(mirror_name), join(sets), q(columns[0]));
   return fmt::format("UPDATE {} SET {} WHERE {} = ?1 AND {} = ?2", q(mirror_name), join(sets), q(columns[0]),
                      q(columns[1]));
 }
 
 std::string table_layout::delete_displaced() const {
+  if (keyed_by_id) return fmt::format("DELETE FROM {} WHERE {} = ?1", q(mirror_name), q(columns[0]));
   return fmt::format("DELETE FROM {} WHERE {} = ?1 OR {} = ?2", q(mirror_name), q(columns[0]), q(columns[1]));
 }
 
@@ -250,13 +273,13 @@ std::string table_layout::side_is_empty() const {
 std::string table_layout::drop_side_rows_deleted_later() const {
   return fmt::format("DELETE FROM {0} WHERE EXISTS (SELECT 1 FROM {1} WHERE {1}.dvsync_id = {0}.{2} AND "
                      "{1}.dvsync_op IN ('d', 'r') AND {1}.dvsync_page >= {0}.dvsync_page)",
-                     q(side_name), q(stage_name), q(columns[1]));
+                     q(side_name), q(stage_name), q(id_column()));
 }
 
 std::string table_layout::prune_side_rejects() const {
   return fmt::format("DELETE FROM {0} WHERE dvsync_op = 'r' AND EXISTS (SELECT 1 FROM {1} WHERE {1}.{2} = {0}.dvsync_id "
                      "AND {1}.dvsync_page > {0}.dvsync_page)",
-                     q(stage_name), q(side_name), q(columns[1]));
+                     q(stage_name), q(side_name), q(id_column()));
 }
 
 std::string table_layout::fill_sorted() const {
@@ -278,18 +301,18 @@ std::string table_layout::fill_sorted() const {
 std::string table_layout::dedupe_ids(std::string const& name) const {
   return fmt::format("DELETE FROM {0} WHERE {1} IN (SELECT {1} FROM (SELECT {1}, row_number() OVER "
                      "(PARTITION BY {2} ORDER BY {3} DESC, {1}) AS n FROM {0}) WHERE n > 1)",
-                     q(name), q(columns[0]), q(columns[1]), q(version_column));
+                     q(name), q(columns[0]), q(id_column()), q(version_column));
 }
 
 std::string table_layout::create_id_index() const {
-  return fmt::format("CREATE UNIQUE INDEX {} ON {} ({})", q(id_index_name), q(mirror_name), q(columns[1]));
+  return fmt::format("CREATE UNIQUE INDEX {} ON {} ({})", q(id_index_name), q(mirror_name), q(id_column()));
 }
 
 std::string table_layout::count_rows(std::string const& name) const { return fmt::format("SELECT count(*) FROM {}", q(name)); }
 
 std::string table_layout::count_ids_kept(std::string const& name) const {
   return fmt::format("SELECT count(*) FROM {0} AS n WHERE EXISTS (SELECT 1 FROM {1} AS m WHERE m.{2} = n.{2})", q(name),
-                     q(mirror_name), q(columns[1]));
+                     q(mirror_name), q(id_column()));
 }
 
 }  // namespace dvsync::store

@@ -20,10 +20,20 @@ struct table_layout {
   std::string sorted_name;    // dvsync_sorted_<table>: shadow and side merged in key order
   std::string id_index_name;  // dvsync_id_<table>: the id's unique index on a mirror built sorted
 
-  // Mirror (and shadow) columns in order: key, id, the other configured columns, dvsync_version.
+  // Mirror (and shadow) columns in order: the key, the id (unless the key is the id: a table
+  // without an alternate key), the other fields (config::fields_of), dvsync_version. Row
+  // statements take one parameter per column, ?1 for columns[0] and so on.
   std::vector<std::string> columns;
-  std::size_t key_value = 0;               // index of the key in dataverse::record::columns
+  std::vector<std::string> types;          // declared SQL type of each column, empty for none
+  bool keyed_by_id = false;                // the id is the PRIMARY KEY (no alternate key configured)
+  std::size_t key_value = 0;               // index in dataverse::record::columns of the key (keyed only)
   std::vector<std::size_t> other_values;   // index in record::columns of each other column
+  std::size_t record_values = 0;           // values a record brings: one per config::fields_of
+
+  std::string const& key_column() const { return columns[0]; }
+  std::string const& id_column() const { return columns[id_index()]; }
+  std::size_t id_index() const { return keyed_by_id ? 0 : 1; }
+  std::size_t first_other() const { return id_index() + 1; }
 
   // The mirror layout, under any name. Without the id's UNIQUE constraint for a table filled in
   // key order whose id index is built afterwards (create_id_index), in one sorted pass.
@@ -32,8 +42,9 @@ struct table_layout {
   std::string create_stage() const;
   std::string create_side() const;
 
-  // Row statements. Parameters: ?1 key, ?2 id, ?3.. the other columns, then the version; a row
-  // whose id is already there with a higher version is left alone (duplicates keep the highest).
+  // Row statements. Parameters: one per column in order (?1 key, then the id unless keyed by id,
+  // the other columns, the version); a row whose id is already there with a higher version is left
+  // alone (duplicates keep the highest).
   std::string upsert_stage() const;
   std::string insert_stage() const;         // same parameters; fails when the id is already staged
   // Full cycles: the plain insert into the shadow (fails on any conflict of key or id), and the
@@ -55,9 +66,9 @@ struct table_layout {
   std::string merge_add_rejects() const;
   // The staged upserts in mirror column order, by key then ascending version and arrival, and the
   // statements that write each. Most are updates of a row that keeps its key: update_in_place
-  // rewrites that row's page and leaves the id index alone (?1 key, ?2 id, then as insert_mirror).
-  // Any other upsert deletes the rows it displaces (?1 key, ?2 id: its own old row and any row
-  // holding its key), then is inserted. Only staged rows that share a key can affect
+  // rewrites that row's page and leaves the id index alone (parameters as insert_mirror).
+  // Any other upsert deletes the rows it displaces (parameters as insert_mirror, of which it uses
+  // the key and the id: its own old row and any row holding its key), then is inserted. Only staged rows that share a key can affect
   // one another (staged ids are unique), so key order gives what version order would, and walks
   // the mirror's B-tree in order. One row per statement needs no statement journal (a multi-row
   // INSERT OR REPLACE first copies every page it touches to one), and the deletes count the rows
@@ -77,7 +88,7 @@ struct table_layout {
   std::string prune_side_rejects() const;
   std::string fill_sorted() const;
   std::string dedupe_ids(std::string const& name) const;
-  std::string create_id_index() const;  // on the mirror
+  std::string create_id_index() const;  // on the mirror; keyed tables only
   std::string count_rows(std::string const& name) const;
   // Rows of the new table whose id the mirror has: the mirror loses the rest of its rows.
   std::string count_ids_kept(std::string const& name) const;
@@ -89,9 +100,9 @@ struct table_layout {
                          std::string const& first_param = {}) const;
 };
 
-// config_invalid when the spec breaks a rule of the mirror: the key must be one of the columns
-// and differ from the id, columns are unique (SQLite names ignore case), and names starting with
-// dvsync_ or sqlite_ are reserved.
+// config_invalid when the spec breaks a rule of the mirror: the key (when there is one) must be one
+// of the columns and differ from the id, columns are unique (SQLite names ignore case), and names
+// starting with dvsync_ or sqlite_ are reserved.
 core::result<table_layout> make_layout(config::table_spec const& spec);
 
 // None when the existing columns equal the expected ones; otherwise what differs, for a message.

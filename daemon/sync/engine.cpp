@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -37,7 +38,9 @@ struct fetched {
 
 boost::asio::awaitable<fetched> fetch(page_source* source, std::string url, config::table_spec const* spec) {
   fetched out;
-  out.body = co_await source->get(std::move(url));
+  bool const lookup_targets =
+      std::any_of(spec->columns.begin(), spec->columns.end(), [](config::column_spec const& c) { return c.polymorphic; });
+  out.body = co_await source->get(std::move(url), lookup_targets);
   if (out.body) {
     out.page = dataverse::parse_page(*out.body, *spec);
     *out.body = std::string();
@@ -75,6 +78,9 @@ engine::~engine() = default;
 
 boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::table_spec spec) {
   auto const started = clock::now();
+  // Creates the mirror, or finds that its columns changed (a migration: the next cycle is a full
+  // read) before the plan is made from the state.
+  if (auto ensured = db_.ensure_table(spec); !ensured) co_return ensured.error();
   auto state = db_.load_state(spec.table);
   if (!state) co_return state.error();
   remembered known = to_remembered(*state);

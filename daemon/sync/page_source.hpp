@@ -13,7 +13,8 @@ class page_source {
   virtual ~page_source() = default;
   // GETs one page (an initial query, a nextLink or a delta link) and returns its body. Transient
   // failures are retried inside; what comes back is final for this attempt of the cycle.
-  virtual boost::asio::awaitable<core::result<std::string>> get(std::string url) = 0;
+  // `lookup_targets`: the table has lookups to several tables, whose target names are wanted.
+  virtual boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets) = 0;
 };
 
 }  // namespace dvsync::sync

@@ -120,11 +120,26 @@ TEST_F(state_test, long_failure_messages_are_cut_on_a_character_boundary) {
   EXPECT_EQ(stored, message.substr(0, 1999));
 }
 
-TEST_F(state_test, recording_for_a_table_without_state_is_an_error) {
+TEST_F(state_test, a_failure_without_state_is_an_error) {
   auto db = open_db();
-  EXPECT_FALSE(db.record_attempt("nowhere", 1));
   EXPECT_FALSE(db.record_failure("nowhere", "x", 1));
   EXPECT_FALSE(db.request_resync("nowhere", "manual").value());
+}
+
+TEST_F(state_test, a_table_is_known_from_its_first_attempt_so_that_an_early_failure_shows) {
+  // A table whose metadata cannot be read fails before its mirror exists: status still shows it.
+  auto db = open_db();
+  ASSERT_TRUE(db.record_attempt("account", 10));
+  ASSERT_TRUE(db.record_failure("account", "change tracking is off", 11));
+  auto status = db.read_status(12);
+  ASSERT_TRUE(status);
+  ASSERT_EQ(status->size(), 1u);
+  EXPECT_EQ(status->front().table, "account");
+  EXPECT_EQ(status->front().last_error, "change tracking is off");
+  // The mirror made later takes the state row over, with its entity set.
+  config::table_spec account{"accounts", "account", "accountid", "", {"name"}};
+  ASSERT_TRUE(db.ensure_table(account));
+  ASSERT_TRUE(db.begin_cycle(account, cycle_kind::full, "initial"));
 }
 
 TEST_F(state_test, a_resync_request_survives_a_delta_cycle_and_ends_with_a_full_one) {
