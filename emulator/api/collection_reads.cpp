@@ -14,6 +14,7 @@ std::vector<std::string> applied_preferences(request_context const& ctx, bool tr
   std::vector<std::string> applied;
   if (tracking && ctx.prefs.track_changes) applied.emplace_back("odata.track-changes");
   if (ctx.prefs.max_page_size) applied.push_back("odata.maxpagesize=" + std::to_string(page_size));
+  if (ctx.prefs.include_annotations) applied.push_back(annotations_applied(ctx));
   return applied;
 }
 
@@ -59,7 +60,7 @@ http_response read_by_id(request_context& ctx, table const& t, selection const& 
         body, collection_link(ctx.service_root, schema.entity_set, sel, "$deltatoken", encode_deltatoken(token)));
   }
   body += R"(,"value":[)";
-  render_scratch scratch;
+  render_scratch scratch = scratch_for(ctx);
   for (std::size_t i = 0; i < page.size(); ++i) {
     if (i > 0) body.push_back(',');
     append_record(body, schema, page[i]->first, page[i]->second, sel, scratch);
@@ -130,7 +131,7 @@ http_response read_delta(request_context& ctx, table const& t, selection const& 
                                              encode_deltatoken({at.token_version, at.token_time})));
   }
   body += R"(,"value":[)";
-  render_scratch scratch;
+  render_scratch scratch = scratch_for(ctx);
   bool first = true;
   for (auto const& it : changed) {
     if (!first) body.push_back(',');

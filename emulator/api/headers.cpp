@@ -69,12 +69,40 @@ preferences parse_prefer(http_request const& r) {
         int n = 0;
         auto const res = std::from_chars(value.data(), value.data() + value.size(), n);
         if (res.ec == std::errc{} && res.ptr == value.data() + value.size() && n > 0) p.max_page_size = n;
+      } else if (iequals(name, "odata.include-annotations")) {
+        p.include_annotations = std::string(value);
       } else if (iequals(name, "return") && iequals(value, "representation")) {
         p.return_representation = true;
       }
     }
   }
   return p;
+}
+
+annotation_prefs parse_annotation_prefs(std::string_view value) {
+  auto matches = [](std::string_view pattern, std::string_view name) {
+    if (pattern == "*") return true;
+    if (pattern.size() > 2 && pattern.substr(pattern.size() - 2) == ".*")
+      return name.substr(0, pattern.size() - 1) == pattern.substr(0, pattern.size() - 1);
+    return iequals(pattern, name);
+  };
+  auto wanted = [&](std::string_view name) {
+    bool included = false;
+    for (std::string_view term : split_unquoted(value, ',')) {
+      term = trim(term);
+      if (!term.empty() && term.front() == '-') {
+        if (matches(term.substr(1), name)) return false;
+      } else if (matches(term, name)) {
+        included = true;
+      }
+    }
+    return included;
+  };
+  annotation_prefs a;
+  a.formatted_value = wanted("OData.Community.Display.V1.FormattedValue");
+  a.lookup_logical_name = wanted("Microsoft.Dynamics.CRM.lookuplogicalname");
+  a.navigation_property = wanted("Microsoft.Dynamics.CRM.associatednavigationproperty");
+  return a;
 }
 
 }  // namespace emulator

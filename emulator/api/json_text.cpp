@@ -128,6 +128,17 @@ void append_iso_time(std::string& out, std::int64_t unix_seconds) {
   out.push_back('Z');
 }
 
+std::string formatted_time(std::int64_t unix_seconds, bool date_only) {
+  civil const c = to_civil(unix_seconds);
+  std::string out = std::to_string(c.month) + "/" + std::to_string(c.day) + "/" + std::to_string(c.year);
+  if (date_only) return out;
+  int const hour12 = c.hour % 12 == 0 ? 12 : c.hour % 12;
+  out += " " + std::to_string(hour12) + ":";
+  append_2(out, c.minute);
+  out += c.hour < 12 ? " AM" : " PM";
+  return out;
+}
+
 std::optional<std::int64_t> parse_iso_time(std::string_view s) {
   std::size_t pos = 0;
   auto const y = digits(s, pos, 4);

@@ -17,6 +17,9 @@ void append_iso_time(std::string& out, std::int64_t unix_seconds);
 // Accepts YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]] with Z or +HH:MM/-HH:MM (or no zone = UTC).
 std::optional<std::int64_t> parse_iso_time(std::string_view s);
 
+// "4/7/2023 9:59 PM" (or "4/7/2023"): the en-US formatted value of a date, here in UTC.
+std::string formatted_time(std::int64_t unix_seconds, bool date_only);
+
 // Unix seconds <-> "08/22/2017 08:10:44", the timestamp inside a documented $deltatoken.
 std::string token_time(std::int64_t unix_seconds);
 std::optional<std::int64_t> parse_token_time(std::string_view s);

@@ -87,6 +87,17 @@ result<selection> parse_select(table_schema const& t, std::optional<std::string>
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
   }
+  // A currency column brings the row's currency along: the documented $select=name,revenue answer
+  // carries _transactioncurrencyid_value although it was not asked for.
+  bool money = false, currency = false;
+  for (auto const& item : s.items) {
+    if (item.kind != selected_kind::column) continue;
+    money = money || t.columns[item.column].type == column_type::money;
+    currency = currency || t.columns[item.column].name == "transactioncurrencyid";
+  }
+  if (money && !currency)
+    if (auto const c = t.column_by_name("transactioncurrencyid"); c && t.columns[*c].is_lookup())
+      s.items.push_back({selected_kind::column, *c});
   // "The primary key property is always returned" (reference §1.6); the documented responses put
   // it last.
   if (!has_primary) s.items.push_back({selected_kind::primary_id});

@@ -7,15 +7,22 @@
 #include <vector>
 
 #include "guid.hpp"
+#include "headers.hpp"
 #include "query.hpp"
 #include "schema.hpp"
 #include "table.hpp"
 
 namespace emulator {
 
-// Reusable buffers for rendering many rows without allocating per row.
+class store;
+
+// Reusable buffers for rendering many rows without allocating per row, and what the request asked
+// to be annotated (odata.include-annotations). `db` finds the primary names of lookup targets for
+// their formatted values.
 struct render_scratch {
   std::vector<std::string_view> cells;
+  annotation_prefs annotations;
+  store const* db = nullptr;
 };
 
 // {"@odata.etag":"W/\"<version>\"", <selected columns>, <primary id>}; `prefix` (may be empty) is

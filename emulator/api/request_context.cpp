@@ -2,6 +2,17 @@
 
 namespace emulator {
 
+render_scratch scratch_for(request_context const& ctx) {
+  render_scratch s;
+  if (ctx.prefs.include_annotations) s.annotations = parse_annotation_prefs(*ctx.prefs.include_annotations);
+  s.db = &ctx.db;
+  return s;
+}
+
+std::string annotations_applied(request_context const& ctx) {
+  return "odata.include-annotations=\"" + ctx.prefs.include_annotations.value_or("") + "\"";
+}
+
 http_response json_response(int status, std::string body, std::vector<std::string> const& applied) {
   http_response r;
   r.status = status;

@@ -6,6 +6,7 @@
 
 #include "headers.hpp"
 #include "query.hpp"
+#include "render.hpp"
 #include "store.hpp"
 #include "web_api.hpp"
 
@@ -19,6 +20,11 @@ struct request_context {
   preferences prefs;
   query_options query;
 };
+
+// Rendering state for this request's records: the annotations it asked for.
+render_scratch scratch_for(request_context const& ctx);
+// odata.include-annotations="<as requested>", for Preference-Applied.
+std::string annotations_applied(request_context const& ctx);
 
 // A JSON response with the headers every Web API response carries; `applied` becomes the
 // Preference-Applied header when not empty.

@@ -19,9 +19,11 @@ http_response written(request_context& ctx, table const& t, guid id, int status_
   append_json_string(prefix, context_url(ctx.service_root, schema.entity_set, *sel, "/$entity"));
   prefix.push_back(',');
   std::string body;
-  render_scratch scratch;
+  render_scratch scratch = scratch_for(ctx);
   append_record(body, schema, id, *t.find(id), *sel, scratch, prefix);
-  auto r = json_response(status_with_body, std::move(body), {"return=representation"});
+  std::vector<std::string> applied{"return=representation"};
+  if (ctx.prefs.include_annotations) applied.push_back(annotations_applied(ctx));
+  auto r = json_response(status_with_body, std::move(body), applied);
   r.headers.emplace_back("OData-EntityId", std::move(location));
   return r;
 }
@@ -65,9 +67,11 @@ http_response get_row(request_context& ctx, table const& t, guid id) {
   append_json_string(prefix, context_url(ctx.service_root, schema.entity_set, *sel, "/$entity"));
   prefix.push_back(',');
   std::string body;
-  render_scratch scratch;
+  render_scratch scratch = scratch_for(ctx);
   append_record(body, schema, id, *r, *sel, scratch, prefix);
-  return json_response(200, std::move(body));
+  std::vector<std::string> applied;
+  if (ctx.prefs.include_annotations) applied.push_back(annotations_applied(ctx));
+  return json_response(200, std::move(body), applied);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ std::optional<guid> table::find_by_key(std::size_t key_index, std::string const&
 std::optional<std::string> table::composite_key(alternate_key const& k, std::vector<std::string> const& values) const {
   std::string composite;
   for (std::size_t i = 0; i < k.columns.size(); ++i) {
-    std::string const& part = values[k.columns[i]];
+    std::string_view const part = cell_json(values[k.columns[i]]);
     if (part == null_cell) return std::nullopt;
     // Stored texts are JSON, in which a raw 0x1f cannot occur, so the separator is unambiguous.
     if (i > 0) composite.push_back('\x1f');

@@ -168,7 +168,7 @@ std::string web_api::dump(std::string const& entity_set) const {
       out += ",\"";
       out += schema.columns[i].wire_name;
       out += "\":";
-      out += cells[i];
+      out += cell_json(cells[i]);
     }
     out += R"(,"createdon":")";
     append_iso_time(out, r.created_on);

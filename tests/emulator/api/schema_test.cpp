@@ -18,9 +18,9 @@ std::string failure(std::string const& json) {
   return "accepted";
 }
 
-TEST(schema_default, is_the_sample_book_table) {
+TEST(schema_default, starts_with_the_sample_book_table) {
   auto const s = parse_schema(default_schema_json());
-  ASSERT_EQ(s.tables.size(), 1u);
+  ASSERT_EQ(s.tables.size(), 4u);
   auto const& t = s.tables[0];
   EXPECT_EQ(t.entity_set, "sample_books");
   EXPECT_EQ(t.logical_name, "sample_book");
@@ -30,6 +30,14 @@ TEST(schema_default, is_the_sample_book_table) {
   EXPECT_EQ(t.columns[0].max_length, 100);
   ASSERT_EQ(t.keys.size(), 1u);
   EXPECT_EQ(t.key_attributes(t.keys[0]), "sample_bookcode");
+}
+
+TEST(schema_default, is_the_shipped_dataverse_sample_file) {
+  std::ifstream in(EMULATOR_SCHEMA_DIR "/dataverse_sample.json");
+  ASSERT_TRUE(in) << EMULATOR_SCHEMA_DIR;
+  std::stringstream file;
+  file << in.rdbuf();
+  EXPECT_EQ(file.str(), default_schema_json());
 }
 
 TEST(schema_default, equals_the_shipped_schema_file) {
