@@ -7,13 +7,14 @@
 namespace dvsync::cli {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, command>, 7> commands{{
+constexpr std::array<std::pair<std::string_view, command>, 8> commands{{
     {"check-config", command::check_config},
     {"once", command::once},
     {"run", command::run},
     {"status", command::status},
     {"resync", command::resync},
     {"healthcheck", command::healthcheck},
+    {"discover", command::discover},
     {"help", command::help},
 }};
 
@@ -21,7 +22,7 @@ constexpr std::array<std::pair<std::string_view, command>, 7> commands{{
 bool accepts(command c, std::string_view option) {
   if (option == "--config" || option == "--log-level" || option == "--log-format") return c != command::help;
   if (option == "--json") return c == command::status;
-  if (option == "--table") return c == command::resync;
+  if (option == "--table") return c == command::resync || c == command::discover;
   return false;
 }
 
@@ -92,6 +93,8 @@ commands:
                  --json   machine-readable output
   resync         make the next cycle of every table (or --table NAME) a full resync
   healthcheck    exit 0 if the running daemon's health endpoint reports healthy, else 1
+  discover       the organization's tables: logical name, entity set, change tracking, alternate keys
+                 --table NAME   the configuration entry and the CREATE TABLE dvsync would make for NAME
 
 options:
   --config FILE        configuration file (default /etc/dvsync/dvsync.json)

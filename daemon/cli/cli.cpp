@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       case command::status: return status(a);
       case command::resync: return resync(a);
       case command::healthcheck: return healthcheck(a);
+      case command::discover: return discover(a);
     }
   } catch (std::exception const& e) {
     // Only "cannot start" and broken invariants throw; say so plainly and fail.

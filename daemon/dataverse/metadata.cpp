@@ -61,6 +61,18 @@ core::result<entity_summary> read_entity(json::object const& o, std::string_view
                              std::pair{"PrimaryIdAttribute", &e.primary_id}})
     if (value->empty()) missing += missing.empty() ? name : fmt::format(", {}", name);
   if (!missing.empty()) return invalid(fmt::format("{}: the table's metadata has no {}", what, missing));
+  if (auto const* keys = o.if_contains("Keys"); keys != nullptr && keys->is_array()) {
+    for (auto const& item : keys->get_array()) {
+      if (!item.is_object()) return invalid(fmt::format("{}: a key is not an object", what));
+      alternate_key k;
+      k.name = text(item.get_object(), "LogicalName");
+      if (auto const* attrs = item.get_object().if_contains("KeyAttributes"); attrs != nullptr && attrs->is_array())
+        for (auto const& a : attrs->get_array())
+          if (a.is_string()) k.attributes.emplace_back(a.get_string());
+      if (k.attributes.empty()) return invalid(fmt::format("{}: key {} has no KeyAttributes", what, k.name));
+      e.keys.push_back(std::move(k));
+    }
+  }
   return e;
 }
 
@@ -116,7 +128,7 @@ attribute const* table_metadata::find(std::string_view logical_name) const {
 
 std::string entity_list_query() {
   return "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,"
-         "ChangeTrackingEnabled";
+         "ChangeTrackingEnabled&$expand=Keys($select=LogicalName,KeyAttributes)";
 }
 
 std::string table_query(std::string_view logical_name) {
@@ -185,18 +197,6 @@ core::result<table_metadata> parse_table(std::string_view body, std::string_view
     a.valid_for_read = flag(o, "IsValidForRead", true);
     a.attribute_of = text(o, "AttributeOf");
     t.attributes.push_back(std::move(a));
-  }
-  if (auto const* keys = root.if_contains("Keys"); keys != nullptr && keys->is_array()) {
-    for (auto const& item : keys->get_array()) {
-      if (!item.is_object()) return invalid(fmt::format("{}: a key is not an object", what));
-      alternate_key k;
-      k.name = text(item.get_object(), "LogicalName");
-      if (auto const* attrs = item.get_object().if_contains("KeyAttributes"); attrs != nullptr && attrs->is_array())
-        for (auto const& a : attrs->get_array())
-          if (a.is_string()) k.attributes.emplace_back(a.get_string());
-      if (k.attributes.empty()) return invalid(fmt::format("{}: key {} has no KeyAttributes", what, k.name));
-      t.keys.push_back(std::move(k));
-    }
   }
   return t;
 }

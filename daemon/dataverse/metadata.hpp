@@ -11,6 +11,11 @@
 
 namespace dvsync::dataverse {
 
+struct alternate_key {
+  std::string name;
+  std::vector<std::string> attributes;  // KeyAttributes
+};
+
 // One row of GET EntityDefinitions.
 struct entity_summary {
   std::string logical_name;
@@ -18,6 +23,7 @@ struct entity_summary {
   std::string primary_id;
   std::string primary_name;
   bool change_tracking = false;
+  std::vector<alternate_key> keys;  // from $expand=Keys
 };
 
 struct option {
@@ -36,15 +42,9 @@ struct attribute {
   std::vector<option> options;       // Picklist, State, Status, MultiSelectPicklist
 };
 
-struct alternate_key {
-  std::string name;
-  std::vector<std::string> attributes;  // KeyAttributes
-};
-
 struct table_metadata {
   entity_summary entity;
   std::vector<attribute> attributes;
-  std::vector<alternate_key> keys;
 
   attribute const* find(std::string_view logical_name) const;
 };

@@ -1,0 +1,32 @@
+#include "cli/connection.hpp"
+
+#include "auth/secret.hpp"
+
+#include <stdexcept>
+
+namespace dvsync::cli {
+namespace {
+
+std::string load_secret(config::settings const& s) {
+  auto secret = auth::load_client_secret(s.auth);
+  if (!secret) throw std::runtime_error("client secret: " + secret.error().message);
+  return std::move(*secret);
+}
+
+dataverse::client_options dataverse_options(config::settings const& s, std::stop_token stop,
+                                            std::function<void()> on_progress) {
+  auto o = dataverse::make_client_options(s, std::move(stop));
+  o.on_progress = std::move(on_progress);
+  return o;
+}
+
+}  // namespace
+
+connection::connection(config::settings const& s, boost::asio::io_context& io, std::stop_token stop,
+                       std::function<void()> on_progress)
+    : http(io.get_executor(), http::tls_options{s.tls.ca_file, true},
+           http::timeouts{std::chrono::seconds(30), s.sync.request_timeout}),
+      tokens(http, auth::make_token_endpoint(s.auth, s.dataverse), load_secret(s)),
+      dataverse(http, tokens, dataverse_options(s, std::move(stop), std::move(on_progress))) {}
+
+}  // namespace dvsync::cli
