@@ -76,57 +76,6 @@ std::function<void(std::string&)> text(std::string value) {
   return [value = std::move(value)](std::string& out) { append_json_string(out, value); };
 }
 
-std::function<void(std::string&)> boolean(bool value) {
-  return [value](std::string& out) { out += value ? "true" : "false"; };
-}
-
-// A stable MetadataId per table: FNV-1a of the logical name, spread over 128 bits.
-std::string metadata_id(std::string_view logical_name) {
-  std::uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
-  for (char c : logical_name) {
-    h1 = (h1 ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
-    h2 = (h2 ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL + 0x9e3779b97f4a7c15ULL;
-  }
-  return guid{h1, h2}.str();
-}
-
-std::vector<property> entity_properties(table_schema const& t) {
-  return {{"MetadataId", text(metadata_id(t.logical_name))},
-          {"LogicalName", text(t.logical_name)},
-          {"SchemaName", text(t.logical_name)},
-          {"EntitySetName", text(t.entity_set)},
-          {"LogicalCollectionName", text(t.entity_set)},
-          {"PrimaryIdAttribute", text(t.primary_id)},
-          {"PrimaryNameAttribute", text(t.primary_name)},
-          {"ChangeTrackingEnabled", boolean(t.change_tracking)}};
-}
-
-// $filter on EntityDefinitions: only "<Property> eq <literal>" terms joined by "and", enough for
-// the documented "ChangeTrackingEnabled eq true".
-result<bool> matches_filter(table_schema const& t, std::string_view filter) {
-  for (auto term : split(filter, " and ")) {
-    auto const parts = split(term, " eq ");
-    if (parts.size() != 2)
-      return errors::not_implemented(
-          "The emulator's EntityDefinitions $filter supports only '<Property> eq <value>' terms.");
-    std::string_view const name = parts[0];
-    std::string_view const literal = parts[1];
-    std::string actual;
-    if (name == "ChangeTrackingEnabled")
-      actual = t.change_tracking ? "true" : "false";
-    else if (name == "LogicalName")
-      actual = "'" + t.logical_name + "'";
-    else if (name == "SchemaName")
-      actual = "'" + t.logical_name + "'";
-    else if (name == "EntitySetName" || name == "LogicalCollectionName")
-      actual = "'" + t.entity_set + "'";
-    else
-      return errors::not_implemented("The emulator's EntityDefinitions $filter does not support '" + std::string(name) +
-                                     "'.");
-    if (actual != literal) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -191,55 +140,6 @@ http_response handle_whoami(request_context& ctx) {
   append_json_string(body, ctx.service_root + "/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse");
   body += R"(,"BusinessUnitId":")" + std::string(business_unit_id) + R"(","UserId":")" + std::string(user_id) +
           R"(","OrganizationId":")" + std::string(organization_id) + R"("})";
-  return json_response(200, std::move(body));
-}
-
-http_response handle_entity_definitions(request_context& ctx, resource_segment const& segment) {
-  if (ctx.request.method != "GET") return error_response(errors::method_not_allowed(ctx.request.method));
-  std::vector<table const*> tables;
-  for (auto const& t : ctx.db.tables()) tables.push_back(&t);
-  if (segment.has_key) {
-    if (segment.parts.size() != 1) return error_response(errors::invalid_key("EntityMetadata"));
-    auto const& part = segment.parts[0];
-    auto const it = std::find_if(tables.begin(), tables.end(), [&](table const* t) {
-      if (part.name == "LogicalName") return part.quoted && t->schema().logical_name == part.value;
-      if (part.name.empty() || part.name == "MetadataId") {
-        auto const id = guid::parse(part.value);
-        return id && id->str() == metadata_id(t->schema().logical_name);
-      }
-      return false;
-    });
-    if (it == tables.end())
-      return error_response({404, "0x80040217", "Could not find entity with key '" + part.value + "'."});
-    auto const props = entity_properties((*it)->schema());
-    auto const chosen = select_properties(props, ctx.query.select, "EntityMetadata");
-    if (!chosen) return error_response(chosen.error());
-    std::string body = R"({"@odata.context":)";
-    append_json_string(body, context(ctx, "EntityDefinitions", ctx.query.select, "/$entity"));
-    append_properties(body, *chosen);
-    body += "}";
-    return json_response(200, std::move(body));
-  }
-  std::string body = R"({"@odata.context":)";
-  append_json_string(body, context(ctx, "EntityDefinitions", ctx.query.select, ""));
-  body += R"(,"value":[)";
-  bool first = true;
-  for (auto const* t : tables) {
-    if (ctx.query.filter) {
-      auto const keep = matches_filter(t->schema(), *ctx.query.filter);
-      if (!keep) return error_response(keep.error());
-      if (!*keep) continue;
-    }
-    auto const props = entity_properties(t->schema());
-    auto const chosen = select_properties(props, ctx.query.select, "EntityMetadata");
-    if (!chosen) return error_response(chosen.error());
-    std::string record;
-    append_properties(record, *chosen);
-    if (!first) body += ",";
-    first = false;
-    body += "{" + record.substr(1) + "}";
-  }
-  body += "]}";
   return json_response(200, std::move(body));
 }
 

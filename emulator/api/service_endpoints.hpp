@@ -1,7 +1,7 @@
 #pragma once
 // The few non-table resources a sync client touches: the organization row (its change-tracking
-// retention, ExpireChangeTrackingInDays), WhoAmI (a cheap connection check) and
-// EntityDefinitions (is change tracking enabled on a table).
+// retention, ExpireChangeTrackingInDays) and WhoAmI (a cheap connection check). Table definitions
+// are in metadata_endpoints.hpp.
 
 #include <optional>
 #include <vector>
@@ -17,6 +17,5 @@ struct organization_state {
 
 http_response handle_organizations(request_context& ctx, resource_segment const& segment, organization_state& org);
 http_response handle_whoami(request_context& ctx);
-http_response handle_entity_definitions(request_context& ctx, resource_segment const& segment);
 
 }  // namespace emulator

@@ -8,6 +8,7 @@ namespace emulator {
 store::store(schema s, int retention_days) : retention_days_(0) {
   set_retention_days(retention_days);
   for (auto& t : s.tables) tables_.emplace_back(std::move(t));
+  global_option_sets_ = std::move(s.global_option_sets);
 }
 
 table* store::find(std::string_view entity_set) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,7 @@ class store {
   table const* find(std::string_view entity_set) const;
   std::vector<table>& tables() { return tables_; }
   std::vector<table> const& tables() const { return tables_; }
+  std::vector<std::shared_ptr<option_set const>> const& global_option_sets() const { return global_option_sets_; }
 
   std::int64_t version() const { return version_; }
   std::int64_t next_version() { return ++version_; }
@@ -42,6 +44,7 @@ class store {
 
  private:
   std::vector<table> tables_;
+  std::vector<std::shared_ptr<option_set const>> global_option_sets_;
   std::int64_t version_ = 0;
   std::int64_t expired_below_ = 0;  // tokens with a lower version are expired
   std::chrono::seconds clock_offset_{0};

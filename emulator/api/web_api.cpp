@@ -6,6 +6,7 @@
 #include "collection_reads.hpp"
 #include "generator.hpp"
 #include "json_text.hpp"
+#include "metadata_endpoints.hpp"
 #include "render.hpp"
 #include "row_endpoints.hpp"
 #include "service_endpoints.hpp"
@@ -77,29 +78,29 @@ http_response web_api::impl::route(http_request const& r) {
   std::string_view const version = api_version(path);
   if (version.empty()) return error_response(errors::no_resource(r.origin + r.target));
   std::string_view rest = path.substr(std::string_view("/api/data/").size() + version.size() + 1);
-  auto const slash = rest.find('/');
-  if (slash != std::string_view::npos) {
-    // Navigation properties, $count, $ref and the like are outside the emulator.
-    std::string_view const next = rest.substr(slash + 1);
-    return error_response(errors::segment_not_found(next.substr(0, next.find('/'))));
-  }
   auto const decoded = percent_decode(rest, false);
   if (!decoded) return error_response(errors::bad_request("The request URI contains a malformed percent-encoding."));
   if (decoded->empty()) return error_response(errors::no_resource(r.origin + r.target));
+  std::string_view const first = std::string_view(*decoded).substr(0, decoded->find_first_of("(/"));
 
   auto query = parse_query_options(raw_query);
   if (!query) return error_response(query.error());
   request_context ctx{r, db, opts, r.origin + "/api/data/" + std::string(version), parse_prefer(r), std::move(*query)};
+  // Table definitions have paths of several segments (EntityDefinitions(...)/Attributes/...).
+  if (first == "EntityDefinitions" || first == "GlobalOptionSetDefinitions") return handle_metadata(ctx, *decoded);
 
-  std::string_view const name = std::string_view(*decoded).substr(0, decoded->find('('));
+  if (auto const slash = decoded->find('/'); slash != std::string::npos) {
+    // Navigation properties, $count, $ref and the like are outside the emulator.
+    std::string_view const next = std::string_view(*decoded).substr(slash + 1);
+    return error_response(errors::segment_not_found(next.substr(0, next.find('/'))));
+  }
+  std::string_view const name = first;
   if (name == "WhoAmI" && (*decoded == "WhoAmI" || *decoded == "WhoAmI()")) return handle_whoami(ctx);
   table* t = db.find(name);
-  if (!t && name != "organizations" && name != "EntityDefinitions")
-    return error_response(errors::segment_not_found(name));
+  if (!t && name != "organizations") return error_response(errors::segment_not_found(name));
   auto const segment = parse_segment(*decoded);
   if (!segment) return error_response(segment.error());
   if (name == "organizations") return handle_organizations(ctx, *segment, org);
-  if (name == "EntityDefinitions") return handle_entity_definitions(ctx, *segment);
 
   if (segment->has_key) {
     if (r.method == "POST") return error_response(errors::method_not_allowed(r.method));
