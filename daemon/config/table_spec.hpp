@@ -47,7 +47,7 @@ struct table_spec {
   std::string id;                    // primary key attribute (GUID), e.g. sample_bookid
   std::string key;                   // alternate key column, the mirror's PRIMARY KEY; empty: the id is
   std::vector<column_spec> columns;  // selected attributes, in mirror column order; includes the key
-  std::string logical_name;          // the table's logical name (empty for a table described by hand)
+  std::string logical_name = {};     // the table's logical name (empty for a table described by hand)
 };
 
 // The label of one option of a choice column (Picklist, State, Status, MultiSelectPicklist).

@@ -79,7 +79,7 @@ class database {
   // --- choice labels (labels.cpp) ---
 
   // Replaces the table's labels and its view "<table>_labeled" (each choice column followed by
-  // <column>_label; a multi-select's labels as a JSON array), in one commit. The view is made
+  // <column>_label; a multi-select's labels joined by ", "), in one commit. The view is made
   // only while the mirror has the table's columns; a migration's final commit makes it then.
   core::result<void> store_choice_labels(config::table_spec const& spec, std::vector<config::choice_label> const& labels);
 

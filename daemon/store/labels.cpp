@@ -31,10 +31,12 @@ core::result<void> database::make_labeled_view(config::table_spec const& spec) {
       labels += fmt::format(", (SELECT l.label FROM dvsync_choice_labels AS l WHERE {} AND l.value = m.{}) AS {}", match,
                             q(c.name), q(c.name + "_label"));
     else if (c.type == config::column_type::choices)
+      // The values are stored as [1,3]. Only built-in core functions: JSON functions in a view are
+      // refused by connections that do not trust the schema (dvsync's own, and many tools').
       labels += fmt::format(
-          ", (SELECT json_group_array(coalesce(l.label, j.value)) FROM json_each(m.{}) AS j LEFT JOIN "
-          "dvsync_choice_labels AS l ON {} AND l.value = j.value) AS {}",
-          q(c.name), match, q(c.name + "_label"));
+          ", (SELECT group_concat(label, ', ') FROM (SELECT l.label FROM dvsync_choice_labels AS l WHERE {} AND "
+          "instr(',' || trim(m.{}, '[]') || ',', ',' || l.value || ',') > 0 ORDER BY l.value)) AS {}",
+          match, q(c.name), q(c.name + "_label"));
   }
   if (auto r = conn_.exec(fmt::format("DROP VIEW IF EXISTS {}", q(view_name(spec)))); !r) return r;
   if (labels.empty()) return {};

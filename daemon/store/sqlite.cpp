@@ -304,6 +304,8 @@ std::optional<std::int64_t> statement::column_optional_int(int i) const {
   return column_int(i);
 }
 
+int statement::column_count() const { return sqlite3_column_count(stmt_); }
+
 std::string statement::column_text(int i) const {
   auto const* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
   if (p == nullptr) return {};

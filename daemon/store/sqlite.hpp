@@ -115,6 +115,7 @@ class statement {
   // Ends a query early; a no-op after step() returned false.
   void reset();
 
+  int column_count() const;
   bool column_is_null(int i) const;
   std::int64_t column_int(int i) const;
   std::optional<std::int64_t> column_optional_int(int i) const;

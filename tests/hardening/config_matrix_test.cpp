@@ -147,8 +147,8 @@ std::vector<bad_config> matrix() {
       {"missing_tenant_id", {{"/auth/tenant_id", std::nullopt}}, {"auth.tenant_id"}},
       {"missing_database_path", {{"/database/path", std::nullopt}}, {"database.path"}},
       {"missing_tables", {{"/tables", std::nullopt}}, {"tables"}},
-      {"missing_table_key", {{"/tables/0/key", std::nullopt}}, {"tables[0].key"}},
-      {"missing_table_columns", {{"/tables/0/columns", std::nullopt}}, {"tables[0].columns"}},
+      {"missing_table_name", {{"/tables/0/entity_set", std::nullopt}}, {"tables[0].logical_name"}},
+      {"missing_table_of_an_entity_set", {{"/tables/0/table", std::nullopt}}, {"tables[0].table"}},
       {"empty_tables", {{"/tables", "[]"}}, {"tables"}},
       // Identifiers that would reach SQL.
       {"table_with_a_double_quote", {{"/tables/0/table", R"("sample\"book")"}}, {"tables[0].table"}},

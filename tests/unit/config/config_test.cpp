@@ -171,11 +171,10 @@ TEST(ConfigParse, MissingRequiredFields) {
   expect_problems(with(R"("client_id": "...",)", ""), {"auth.client_id"});
   expect_problems(with(R"("path": "/var/lib/dvsync/mirror.db")", ""), {"database.path"});
   expect_problems(with(R"("database": { "path": "/var/lib/dvsync/mirror.db" },)", ""), {"database"});
-  expect_problems(with(R"("entity_set": "sample_books", )", ""), {"tables[0].entity_set"});
-  expect_problems(with(R"("id": "sample_bookid",)", ""), {"tables[0].id"});
-  expect_problems(with(R"("key": "sample_bookcode", )", ""), {"tables[0].key"});
-  expect_problems(with(R"(, "columns": ["sample_name", "sample_bookcode", "sample_author"])", ""),
-                  {"tables[0].columns"});
+  // A table names its logical name, or (as entries did before metadata discovery) its entity set
+  // together with the mirror table's name.
+  expect_problems(with(R"("entity_set": "sample_books", )", ""), {"tables[0].logical_name"});
+  expect_problems(with(R"("table": "sample_book", )", ""), {"tables[0].table"});
   expect_problems(R"({"dataverse": {"url": "https://a.example"}, "auth": {"tenant_id": "t", "client_id": "c"},
                       "database": {"path": "m.db"}})",
                   {"tables"});
@@ -345,6 +344,34 @@ TEST(ConfigParse, Numbers) {
   EXPECT_TRUE(expect_valid(db_with(R"("synchronous": "full")")).database.synchronous_full);
   expect_problems(db_with(R"("synchronous": "off")"), {"database.synchronous"});
   expect_problems(db_with(R"("synchronous": "FULL")"), {"database.synchronous"});
+}
+
+TEST(ConfigParse, ATableMayBeJustItsLogicalName) {
+  std::string base(issue_example);
+  auto at = base.find(R"("tables": [)");
+  auto s = expect_valid(base.substr(0, at) + R"("tables": [ {"logical_name": "account"} ] })");
+  ASSERT_EQ(s.tables.size(), 1u);
+  auto const& t = s.tables[0];
+  EXPECT_EQ(t.logical_name, "account");
+  EXPECT_EQ(t.table, "account");  // the mirror is named after the table
+  EXPECT_EQ(t.entity_set, "");    // from the metadata
+  EXPECT_EQ(t.id, "");
+  EXPECT_EQ(t.key, "");           // keyed by the GUID
+  EXPECT_FALSE(t.columns);        // every column that can be mirrored
+  // Overrides and exclusions.
+  s = expect_valid(base.substr(0, at) +
+                   R"("tables": [ {"logical_name": "account", "table": "crm_account", "key": "accountnumber",
+                                   "exclude_columns": ["description", "entityimage"]} ] })");
+  EXPECT_EQ(s.tables[0].table, "crm_account");
+  EXPECT_EQ(s.tables[0].key, "accountnumber");
+  EXPECT_EQ(s.tables[0].exclude_columns, (std::vector<std::string>{"description", "entityimage"}));
+  // Every problem of an entry, each with its path.
+  expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "x y", "exclude_columns": ["a", "A", 3],
+                                                     "key": "a", "columns": ["a"]} ] })",
+                  {"tables[0].logical_name", "tables[0].exclude_columns[1]", "tables[0].exclude_columns[2]",
+                   "tables[0].exclude_columns", "tables[0].key"});
+  expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "account"}, {"logical_name": "Account", "table": "b"} ] })",
+                  {"tables[1].logical_name"});
 }
 
 TEST(ConfigParse, TableRules) {

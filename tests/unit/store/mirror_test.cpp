@@ -483,19 +483,6 @@ TEST_F(mirror_test, beginning_a_cycle_discards_what_an_earlier_one_staged) {
   EXPECT_EQ(mirror_rows(r), (V{"X:a:a:1", "Y:b:b:1"}));
 }
 
-TEST_F(mirror_test, ensure_table_refuses_a_table_whose_columns_differ) {
-  auto db = open_db();
-  ASSERT_TRUE(db.ensure_table(books()));
-  ASSERT_TRUE(db.ensure_table(books()));
-  auto changed = books();
-  changed.columns = {"sample_name", "sample_bookcode", "sample_isbn"};
-  auto r = db.ensure_table(changed);
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().code, core::errc::config_invalid);
-  EXPECT_NE(r.error().message.find("missing: sample_isbn"), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("not configured: sample_author"), std::string::npos) << r.error().message;
-}
-
 TEST_F(mirror_test, ensure_table_refuses_a_table_that_mirrors_another_entity_set) {
   auto db = open_db();
   ASSERT_TRUE(db.ensure_table(books()));
