@@ -120,6 +120,29 @@ std::int64_t table::purge_tombstones(std::int64_t cutoff) {
   return highest;
 }
 
+void table::add_column(column c) {
+  schema_.columns.push_back(std::move(c));
+  std::vector<std::string> values;
+  for (auto& [id, r] : rows_) {
+    values = row_values(r);
+    values.emplace_back(null_cell);
+    r.cells = pack_cells(values);
+  }
+}
+
+void table::remove_column(std::size_t index) {
+  schema_.columns.erase(schema_.columns.begin() + static_cast<std::ptrdiff_t>(index));
+  for (auto& k : schema_.keys)
+    for (auto& c : k.columns)
+      if (c > index) --c;
+  std::vector<std::string> values;
+  for (auto& [id, r] : rows_) {
+    values = row_values(r);
+    values.erase(values.begin() + static_cast<std::ptrdiff_t>(index));
+    r.cells = pack_cells(values);
+  }
+}
+
 std::vector<std::string> row_values(row const& r) {
   std::vector<std::string_view> views;
   unpack_cells(r.cells, views);

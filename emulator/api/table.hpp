@@ -67,6 +67,11 @@ class table {
   // Drops tombstones deleted before `cutoff`; returns the highest dropped version (0: none).
   std::int64_t purge_tombstones(std::int64_t cutoff);
 
+  // Schema changes at run time (the control API): a new column is null in every row; a removed
+  // one disappears from every row. Neither changes a row's version.
+  void add_column(column c);
+  void remove_column(std::size_t index);
+
   // Every generated value of this table has a distinct sequence number (seed/mutate).
   std::int64_t next_sequence() { return ++sequence_; }
   void reserve_keys(std::size_t more_rows);  // before a bulk insert, so the key indexes rehash once

@@ -143,6 +143,39 @@ web_api::mutation_counts web_api::mutate(std::string const& entity_set, double f
   return {m.created, m.updated, m.deleted};
 }
 
+void web_api::add_column(std::string const& entity_set, std::string const& column_json) {
+  table& t = impl_->find(entity_set);
+  schema view;
+  for (auto const& other : impl_->db.tables()) view.tables.push_back(other.schema());
+  view.global_option_sets = impl_->db.global_option_sets();
+  try {
+    t.add_column(parse_column_json(column_json, view, t.schema()));
+  } catch (std::runtime_error const& e) {
+    throw std::invalid_argument(e.what());
+  }
+}
+
+void web_api::remove_column(std::string const& entity_set, std::string const& name) {
+  table& t = impl_->find(entity_set);
+  auto const& s = t.schema();
+  auto const index = s.column_by_name(name);
+  if (!index) throw std::invalid_argument("column '" + name + "' is not a column of " + entity_set);
+  if (name == s.primary_name)
+    throw std::invalid_argument("column '" + name + "' is the primary name of " + entity_set + " and cannot be removed");
+  for (auto const& k : s.keys)
+    for (auto const c : k.columns)
+      if (c == *index)
+        throw std::invalid_argument("column '" + name + "' is part of the alternate key '" + k.name +
+                                    "' and cannot be removed");
+  t.remove_column(*index);
+}
+
+std::vector<std::string> web_api::column_names(std::string const& entity_set) const {
+  std::vector<std::string> names;
+  for (auto const& c : impl_->find(entity_set).schema().columns) names.push_back(c.name);
+  return names;
+}
+
 void web_api::expire_tokens() {
   impl_->db.expire_tokens();
 }

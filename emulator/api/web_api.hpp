@@ -74,6 +74,13 @@ class web_api {
   // (normalized; they need not sum to 1). Updated and deleted rows are distinct existing rows.
   mutation_counts mutate(std::string const& entity_set, double fraction, std::uint64_t seed, double create_share,
                          double update_share, double delete_share);
+  // Schema changes at run time. `column_json` is one column as the schema file declares it; it is
+  // null in existing rows. A removed column is gone from rows and metadata, and a $select that
+  // names it gets the unknown-property error. Throws std::invalid_argument naming the problem.
+  void add_column(std::string const& entity_set, std::string const& column_json);
+  void remove_column(std::string const& entity_set, std::string const& name);
+  std::vector<std::string> column_names(std::string const& entity_set) const;
+
   void expire_tokens();                        // every token issued so far is expired from now on
   void advance_clock(std::chrono::seconds s);  // moves the emulator clock; purges old tombstones
   // JSON array of every row, ordered by id: {"id","version",<every column by its wire name>,

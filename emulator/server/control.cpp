@@ -140,6 +140,25 @@ http_response control_api::handle(http_request const& r) {
                                      {"deleted", counts.deleted},
                                      {"rows", api_.row_count(set)}});
     }
+    if (endpoint == "columns") {
+      require_method(r, "POST");
+      auto o = body_object(r);
+      auto set = string_field(o, "entity_set", "");
+      if (set.empty()) throw control_failure{400, "entity_set: required"};
+      auto const* add = o.if_contains("add");
+      auto const* remove = o.if_contains("remove");
+      if ((add == nullptr) == (remove == nullptr)) throw control_failure{400, "give exactly one of 'add' and 'remove'"};
+      if (add) {
+        if (!add->is_object()) throw control_failure{400, "add: expected a column object"};
+        api_.add_column(set, json::serialize(*add));
+      } else {
+        if (!remove->is_string()) throw control_failure{400, "remove: expected a column name"};
+        api_.remove_column(set, std::string(remove->as_string()));
+      }
+      json::array names;
+      for (auto const& n : api_.column_names(set)) names.push_back(json::string(n));
+      return json_reply(json::object{{"entity_set", set}, {"columns", std::move(names)}});
+    }
     if (endpoint == "expire-tokens") {
       require_method(r, "POST");
       api_.expire_tokens();
