@@ -195,6 +195,15 @@ void insert_generated(store& db, table& t, std::int64_t now, std::mt19937_64& rn
   throw std::runtime_error("could not generate a row with unique keys for " + schema.entity_set);
 }
 
+// Tables seeded with the same seed must not get the same ids (a lookup would then point at a row
+// of its own table's id). sample_book keeps salt 0, so its generated data is what it always was.
+std::uint64_t table_salt(table const& t) {
+  if (t.schema().logical_name == "sample_book") return 0;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : t.schema().logical_name) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
 void insert_generated_at_random(store& db, table& t, std::int64_t now, std::mt19937_64& rng) {
   guid id = guid::random(rng);
   auto hint = t.rows().lower_bound(id);
@@ -216,7 +225,7 @@ void seed_sample_books(store& db, table& t, write_rules const& rules, std::mt199
 void seed_rows(store& db, table& t, std::int64_t count, std::uint64_t seed, seed_order order) {
   if (count < 0) throw std::invalid_argument("the row count must not be negative");
   // Mixing in the sequence makes a second seed with the same number add different rows.
-  std::mt19937_64 rng(seed ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
+  std::mt19937_64 rng(seed ^ table_salt(t) ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
   std::int64_t const now = db.now();
   t.reserve_keys(static_cast<std::size_t>(count));
   // Seeded ids ascend from a random start, like the sequential GUIDs Dataverse's database hands
@@ -255,7 +264,7 @@ mutation_result mutate_rows(store& db, table& t, double fraction, std::uint64_t 
   plan.created = std::max<std::int64_t>(0, total - plan.updated - plan.deleted);
   if (create_share == 0) plan.created = 0;
 
-  std::mt19937_64 rng(seed ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
+  std::mt19937_64 rng(seed ^ table_salt(t) ^ (static_cast<std::uint64_t>(t.next_sequence()) * 0x9e3779b97f4a7c15ULL));
   // Distinct rows to touch: a partial Fisher-Yates shuffle of the ids.
   std::vector<guid> ids;
   ids.reserve(static_cast<std::size_t>(rows));
