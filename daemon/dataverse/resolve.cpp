@@ -48,7 +48,8 @@ column_rule rule_for(attribute const& a) {
   if (t == "Virtual") {
     if (a.type_name == "MultiSelectPicklistType") return typed(column_type::choices);
     if (a.type_name == "FileType" || a.type_name == "ImageType")
-      return {{}, false, fmt::format("a {} column: its content is downloaded separately, not served in a row", a.type_name == "FileType" ? "File" : "Image")};
+      return {{}, false, fmt::format("{} column: its content is downloaded separately, not served in a row",
+                                     a.type_name == "FileType" ? "a File" : "an Image")};
     return {{}, false, "a Virtual column: it has no stored value"};
   }
   if (t == "PartyList" || t == "CalendarRules" || t == "ManagedProperty")
