@@ -19,8 +19,8 @@ struct table_config {
   std::string entity_set;            // override; default: EntitySetName
   std::string id;                    // override; default: PrimaryIdAttribute
   std::string key;                   // alternate key column, the mirror's PRIMARY KEY; empty: the id
-  std::optional<std::vector<std::string>> columns;  // default: every attribute that can be mirrored
-  std::vector<std::string> exclude_columns;
+  std::optional<std::vector<std::string>> columns = {};  // default: every attribute that can be mirrored
+  std::vector<std::string> exclude_columns = {};
 };
 
 struct dataverse_settings {

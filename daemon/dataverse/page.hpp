@@ -12,14 +12,15 @@ namespace dvsync::dataverse {
 // Objects and arrays (never expected in a $select of plain attributes) arrive as their JSON text.
 using value = std::variant<std::monostate, std::int64_t, double, std::string>;
 
-// A new or updated row. `columns` follows table_spec::columns order.
+// A new or updated row. `columns` holds one value per field, in config::fields_of order.
 struct record {
   std::string id;                        // lower-case GUID
   std::optional<std::int64_t> version;   // from @odata.etag W/"N" (or versionnumber); none if opaque
   std::vector<value> columns;
 };
 
-// A row that cannot enter the mirror (its key is null or empty): kept with its raw JSON.
+// A row that cannot enter the mirror (its key is null or empty, or a value does not fit its
+// column's type): kept with its raw JSON.
 struct rejected {
   std::string id;
   std::string raw_json;

@@ -1,23 +1,25 @@
 #include "dataverse/page_parser.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <limits>
+#include <unordered_map>
+#include <utility>
 
 namespace dvsync::dataverse {
 namespace json = boost::json;
 namespace {
 
+using config::column_type;
+constexpr std::size_t none = std::size_t(-1);
+
 core::error protocol(std::string message) { return core::make_error(core::errc::protocol, std::move(message)); }
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // 8-4-4-4-12 hex digits, returned in lower case (the mirror's form).
 std::optional<std::string> normalize_guid(std::string_view s) {
@@ -49,153 +51,910 @@ std::optional<std::string> deleted_id(std::string_view id) {
   return normalize_guid(id);
 }
 
-std::optional<std::int64_t> digits_to_int64(std::string_view s) {
+// An optional minus sign and decimal digits that fit int64 (a leading + is refused).
+std::optional<std::int64_t> to_int64(std::string_view s) {
   std::int64_t n = 0;
-  if (s.empty() || s.front() == '-' || s.front() == '+') return std::nullopt;
+  if (s.empty() || s.front() == '+') return std::nullopt;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return n;
 }
 
 // The weak ETag W/"<versionnumber>"; an ETag of another shape is opaque and yields nothing.
-std::optional<std::int64_t> version_of(json::object const& o) {
-  if (json::value const* etag = o.if_contains("@odata.etag"); etag && etag->is_string()) {
-    std::string_view s = etag->get_string();
-    if (s.size() > 4 && s.starts_with("W/\"") && s.back() == '"')
-      if (auto n = digits_to_int64(s.substr(3, s.size() - 4))) return n;
-  }
-  if (json::value const* v = o.if_contains("versionnumber")) {
-    if (v->is_int64() && v->get_int64() >= 0) return v->get_int64();
-    if (v->is_uint64() && v->get_uint64() <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-      return static_cast<std::int64_t>(v->get_uint64());
+std::optional<std::int64_t> weak_etag_version(std::string_view s) {
+  if (s.size() > 4 && s.starts_with("W/\"") && s.back() == '"') {
+    auto digits = s.substr(3, s.size() - 4);
+    if (digits.front() != '-') return to_int64(digits);
   }
   return std::nullopt;
 }
 
-value to_column(json::value const& v) {
-  switch (v.kind()) {
-    case json::kind::null: return std::monostate{};
-    case json::kind::bool_: return std::int64_t{v.get_bool() ? 1 : 0};
-    case json::kind::int64: return v.get_int64();
-    case json::kind::uint64:
-      if (v.get_uint64() <= std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-        return static_cast<std::int64_t>(v.get_uint64());
-      return static_cast<double>(v.get_uint64());
-    case json::kind::double_: return v.get_double();
-    case json::kind::string: return std::string(v.get_string());
-    case json::kind::array:
-    case json::kind::object: return json::serialize(v);
+// RFC 8259's number grammar, for a decimal sent as a string (IEEE754Compatible=true).
+bool is_json_number(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&] {
+    std::size_t from = i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    return i > from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0')
+    ++i;
+  else if (!digits())
+    return false;
+  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
   }
-  return std::monostate{};
+  return i == s.size();
 }
 
-bool is_deleted_entity(json::object const& o, config::table_spec const& spec) {
-  if (json::value const* context = o.if_contains("@odata.context"); context && context->is_string())
-    if (std::string_view(context->get_string()).find("$deletedEntity") != std::string_view::npos) return true;
-  return !o.contains(spec.id) && o.contains("id") && o.contains("reason");
+// The double nearest to a number's text. Boost.JSON 1.81's own conversion may miss it by an ulp.
+std::optional<double> nearest_double(std::string_view text) {
+  double d = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(d)) return std::nullopt;
+  return d;
 }
 
-// Boost.JSON reads a number beyond the range of double (1e400) as infinity and writes it back as
-// `Infinity`, which is not JSON: the mirror would hold a value the source never had and a reject's
-// raw JSON would not parse. No Dataverse type reaches that range, so such a page is malformed.
-// Nesting is bounded by the parser's depth limit.
-bool has_non_finite_number(json::value const& v) {
-  switch (v.kind()) {
-    case json::kind::double_: return !std::isfinite(v.get_double());
-    case json::kind::array:
-      return std::any_of(v.get_array().begin(), v.get_array().end(), has_non_finite_number);
-    case json::kind::object:
-      return std::any_of(v.get_object().begin(), v.get_object().end(),
-                         [](json::key_value_pair const& m) { return has_non_finite_number(m.value()); });
-    default: return false;
-  }
+// --- Dates ------------------------------------------------------------------------------------
+
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int y, int m) {
+  static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
-core::result<void> read_element(json::value const& element, std::size_t index, config::table_spec const& spec,
-                                std::size_t key_index, page& out) {
-  if (!element.is_object()) return protocol(fmt::format("value[{}] is not an object", index));
-  if (has_non_finite_number(element)) return protocol(fmt::format("value[{}] has a number out of range", index));
-  json::object const& o = element.get_object();
+// Days since 1970-01-01 and back (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+long days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  long const era = (y >= 0 ? y : y - 399) / 400;
+  long const yoe = y - era * 400;
+  long const doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  long const doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
 
-  if (is_deleted_entity(o, spec)) {
-    json::value const* id = o.if_contains("id");
-    if (!id || !id->is_string()) return protocol(fmt::format("value[{}]: deleted entity has no string id", index));
-    auto guid = deleted_id(id->get_string());
-    if (!guid) return protocol(fmt::format("value[{}]: deleted entity id is not a GUID", index));
-    out.deletes.push_back(std::move(*guid));
-    return {};
+void civil_from_days(long z, int& y, int& m, int& d) {
+  z += 719468;
+  long const era = (z >= 0 ? z : z - 146096) / 146097;
+  long const doe = z - era * 146097;
+  long const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long const mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = static_cast<int>(yoe + era * 400 + (m <= 2));
+}
+
+bool read_number(std::string_view s, std::size_t at, std::size_t n, int& out) {
+  out = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (!is_digit(s[i])) return false;
+    out = out * 10 + (s[i] - '0');
   }
+  return true;
+}
 
-  json::value const* id = o.if_contains(spec.id);
-  if (!id) return protocol(fmt::format("value[{}]: primary key {} is missing", index, spec.id));
-  std::optional<std::string> guid;
-  if (id->is_string()) guid = normalize_guid(id->get_string());
-  if (!guid) return protocol(fmt::format("value[{}]: primary key {} is not a GUID", index, spec.id));
+struct timestamp {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  std::string_view fraction;  // with its dot, or empty
+  int offset_minutes = 0;     // local time minus UTC
+};
 
-  if (key_index < spec.columns.size()) {
-    json::value const* key = o.if_contains(spec.key);
-    const char* problem = nullptr;
-    if (!key || key->is_null())
-      problem = "null";
-    else if (key->is_string() && key->get_string().empty())
-      problem = "empty";
-    if (problem) {
-      out.rejects.push_back(rejected{std::move(*guid), json::serialize(o), fmt::format("key {} is {}", spec.key, problem)});
-      return {};
+bool read_date(std::string_view s, timestamp& t) {
+  return s.size() >= 10 && s[4] == '-' && s[7] == '-' && read_number(s, 0, 4, t.year) && read_number(s, 5, 2, t.month) &&
+         read_number(s, 8, 2, t.day) && t.month >= 1 && t.month <= 12 && t.day >= 1 &&
+         t.day <= days_in_month(t.year, t.month);
+}
+
+// YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)
+std::optional<timestamp> read_timestamp(std::string_view s) {
+  timestamp t;
+  if (s.size() < 20 || !read_date(s, t) || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+      !read_number(s, 11, 2, t.hour) || !read_number(s, 14, 2, t.minute) || !read_number(s, 17, 2, t.second) ||
+      t.hour > 23 || t.minute > 59 || t.second > 59)
+    return std::nullopt;
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    while (++i < s.size() && is_digit(s[i])) {
+    }
+    if (i == 20) return std::nullopt;
+    t.fraction = s.substr(19, i - 19);
+  }
+  std::string_view zone = s.substr(i);
+  if (zone == "Z") return t;
+  int h = 0, m = 0;
+  if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || zone[3] != ':' || !read_number(zone, 1, 2, h) ||
+      !read_number(zone, 4, 2, m) || h > 23 || m > 59)
+    return std::nullopt;
+  t.offset_minutes = (zone[0] == '-' ? -1 : 1) * (h * 60 + m);
+  return t;
+}
+
+// The same instant in UTC, YYYY-MM-DDTHH:MM:SS[.fraction]Z.
+std::optional<std::string> utc_datetime(std::string_view s) {
+  auto t = read_timestamp(s);
+  if (!t) return std::nullopt;
+  if (s.back() == 'Z') return std::string(s);
+  long minutes = days_from_civil(t->year, t->month, t->day) * 1440 + t->hour * 60 + t->minute - t->offset_minutes;
+  long const days = (minutes >= 0 ? minutes : minutes - 1439) / 1440;
+  minutes -= days * 1440;
+  civil_from_days(days, t->year, t->month, t->day);
+  if (t->year < 0 || t->year > 9999) return std::nullopt;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}Z", t->year, t->month, t->day, minutes / 60, minutes % 60,
+                     t->second, t->fraction);
+}
+
+// YYYY-MM-DD, or a timestamp at midnight of that day (whatever its offset: a date has no zone).
+std::optional<std::string> date_only(std::string_view s) {
+  timestamp t;
+  if (s.size() == 10) {
+    if (!read_date(s, t)) return std::nullopt;
+  } else {
+    auto full = read_timestamp(s);
+    if (!full || full->hour != 0 || full->minute != 0 || full->second != 0 ||
+        full->fraction.find_first_not_of(".0") != std::string_view::npos)
+      return std::nullopt;
+  }
+  return std::string(s.substr(0, 10));
+}
+
+// --- JSON text ---------------------------------------------------------------------------------
+
+// As boost::json::serialize escapes: quote, backslash and control characters; UTF-8 as is.
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto const c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    switch (c) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case '\b': out.push_back('b'); break;
+      case '\f': out.push_back('f'); break;
+      case '\n': out.push_back('n'); break;
+      case '\r': out.push_back('r'); break;
+      case '\t': out.push_back('t'); break;
+      default:
+        out.append("u00");
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xf]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
+}
 
-  record r;
-  r.id = std::move(*guid);
-  r.version = version_of(o);
-  r.columns.reserve(spec.columns.size());
-  for (std::string const& name : spec.columns) {
-    json::value const* v = o.if_contains(name);
-    r.columns.push_back(v ? to_column(*v) : value{});
+// Compact JSON text written from parser events; numbers keep the text they were sent as.
+class json_writer {
+ public:
+  std::string text;
+
+  void clear() {
+    text.clear();
+    comma_ = false;
   }
-  out.upserts.push_back(std::move(r));
+  void open(char c) {
+    separate();
+    text.push_back(c);
+    comma_ = false;
+  }
+  void close(char c) {
+    text.push_back(c);
+    comma_ = true;
+  }
+  void key(std::string_view k) {
+    separate();
+    quoted(k);
+    text.push_back(':');
+    comma_ = false;
+  }
+  void string(std::string_view s) {
+    separate();
+    quoted(s);
+    comma_ = true;
+  }
+  void literal(std::string_view s) {  // a number's text, true, false or null
+    separate();
+    text.append(s);
+    comma_ = true;
+  }
+
+ private:
+  void separate() {
+    if (comma_) text.push_back(',');
+  }
+  void quoted(std::string_view s) {
+    text.push_back('"');
+    append_escaped(text, s);
+    text.push_back('"');
+  }
+  bool comma_ = false;
+};
+
+// --- Parser events -----------------------------------------------------------------------------
+
+enum class kind : std::uint8_t { null, boolean, int64, uint64, real, string, object, array };
+
+// One value as the parser announces it (a container at its start).
+struct token {
+  explicit token(kind what) : k(what) {}
+  kind k;
+  bool b = false;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double d = 0;
+  std::string_view text;  // a string's content or a number's text
+};
+
+char const* sent_as(kind k) {
+  switch (k) {
+    case kind::null: return "null";
+    case kind::boolean: return "true or false";
+    case kind::int64:
+    case kind::uint64:
+    case kind::real: return "a number";
+    case kind::string: return "a string";
+    case kind::object: return "an object";
+    case kind::array: return "an array";
+  }
+  return "a value";
+}
+
+char const* expected(column_type t) {
+  switch (t) {
+    case column_type::json: return "a value";
+    case column_type::text: return "a string";
+    case column_type::integer:
+    case column_type::choice: return "an integer";
+    case column_type::boolean: return "true or false";
+    case column_type::real:
+    case column_type::decimal: return "a number";
+    case column_type::datetime: return "a date and time (YYYY-MM-DDTHH:MM:SS[.fraction] and Z or an offset)";
+    case column_type::date: return "a date (YYYY-MM-DD)";
+    case column_type::guid:
+    case column_type::lookup: return "a GUID";
+    case column_type::choices: return "integers separated by commas, or an array of integers";
+  }
+  return "a value";
+}
+
+// Why a value cannot be stored; the reason of the reject names the attribute too.
+struct problem {
+  enum class what : std::uint8_t { none, wrong_kind, malformed, not_whole, beyond_int64, out_of_range };
+  what is = what::none;
+  kind sent = kind::null;
+
+  explicit operator bool() const { return is != what::none; }
+};
+
+std::string describe(problem p, config::column_spec const& c) {
+  switch (p.is) {
+    case problem::what::wrong_kind:
+      return fmt::format("attribute {}: expected {}, not {}", c.name, expected(c.type), sent_as(p.sent));
+    case problem::what::malformed: return fmt::format("attribute {}: expected {}", c.name, expected(c.type));
+    case problem::what::not_whole:
+      return fmt::format("attribute {}: expected an integer, not a number with a fraction or an exponent", c.name);
+    case problem::what::beyond_int64: return fmt::format("attribute {}: integer beyond 64 bits", c.name);
+    case problem::what::out_of_range: return fmt::format("attribute {}: number out of range", c.name);
+    case problem::what::none: break;
+  }
   return {};
 }
 
-core::result<std::optional<std::string>> link(json::object const& root, std::string_view name) {
-  json::value const* v = root.if_contains(name);
-  if (!v) return std::optional<std::string>();
-  if (!v->is_string()) return protocol(fmt::format("{} is not a string", name));
-  return std::optional<std::string>(std::string(v->get_string()));
+// Reads a page in one pass, with no DOM. A record is assembled member by member into reused
+// buffers and decided when its object closes: a delete, an upsert, or a reject.
+class page_reader {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  page out;
+  std::optional<std::string> failure;  // the protocol error that stopped the parse
+  // The elements whose raw JSON the rejects need: (index in value, index in out.rejects).
+  std::vector<std::pair<std::size_t, std::size_t>> raw_wanted;
+
+  explicit page_reader(config::table_spec const& spec) : spec_(spec), fields_(config::fields_of(spec)) {
+    std::size_t const n = spec.columns.size();
+    value_slot_.assign(n, none);
+    exact_slot_.assign(n, none);
+    target_slot_.assign(n, none);
+    for (std::size_t f = 0; f < fields_.size(); ++f) {
+      auto const& field = fields_[f];
+      auto& slot = field.of == config::field::part::value   ? value_slot_
+                   : field.of == config::field::part::exact ? exact_slot_
+                                                            : target_slot_;
+      slot[field.column] = f;
+    }
+    for (std::size_t c = 0; c < n; ++c)
+      if (target_slot_[c] != none)
+        annotations_.push_back(spec.columns[c].wire + "@Microsoft.Dynamics.CRM.lookuplogicalname");
+    // Views into spec and annotations_, both unchanged from here on.
+    roles_.reserve(n + annotations_.size() + 6);
+    for (std::size_t c = 0, a = 0; c < n; ++c) {
+      if (auto& r = roles_[spec.columns[c].wire]; r.column == none) r.column = c;
+      if (target_slot_[c] != none) roles_[annotations_[a++]].target_of = c;
+      if (!spec.key.empty() && spec.columns[c].name == spec.key && key_column_ == none) key_column_ = c;
+    }
+    roles_[spec.id].primary = true;
+    roles_["@odata.etag"].etag = true;
+    roles_["versionnumber"].versionnumber = true;
+    roles_["@odata.context"].context = true;
+    roles_["id"].deleted_id = true;
+    roles_["reason"].reason = true;
+    problems_.assign(n, {});
+  }
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code& ec) { return open(token(kind::object), ec); }
+  bool on_object_end(std::size_t, json::error_code& ec) { return close('}', ec); }
+  bool on_array_begin(json::error_code& ec) { return open(token(kind::array), ec); }
+  bool on_array_end(std::size_t, json::error_code& ec) { return close(']', ec); }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    key_buffer_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    std::string_view k = whole(key_buffer_, s);
+    bool ok = key(k, ec);
+    key_buffer_.clear();
+    return ok;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    string_buffer_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code& ec) {
+    token t(kind::string);
+    t.text = whole(string_buffer_, s);
+    bool ok = dispatch(t, ec);
+    string_buffer_.clear();
+    return ok;
+  }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number_buffer_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view s, json::error_code& ec) {
+    token t(kind::int64);
+    t.i = i;
+    return number(t, s, ec);
+  }
+  bool on_uint64(std::uint64_t u, json::string_view s, json::error_code& ec) {
+    token t(kind::uint64);
+    t.u = u;
+    return number(t, s, ec);
+  }
+  bool on_double(double d, json::string_view s, json::error_code& ec) {
+    token t(kind::real);
+    t.d = d;
+    return number(t, s, ec);
+  }
+  bool on_bool(bool b, json::error_code& ec) {
+    token t(kind::boolean);
+    t.b = b;
+    return dispatch(t, ec);
+  }
+  bool on_null(json::error_code& ec) { return dispatch(token(kind::null), ec); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // What a member of an element means; one member name can have several meanings.
+  struct role {
+    std::size_t column = none;     // a selected attribute, spec.columns[column]
+    std::size_t target_of = none;  // the lookuplogicalname annotation of a polymorphic lookup
+    bool primary = false, etag = false, versionnumber = false, context = false, deleted_id = false, reason = false;
+  };
+  enum class root_member : std::uint8_t { other, value, next_link, delta_link };
+  enum class capture : std::uint8_t { none, json, choices };
+
+  static std::string_view whole(std::string& buffer, json::string_view last) {
+    if (buffer.empty()) return {last.data(), last.size()};
+    buffer.append(last.data(), last.size());
+    return buffer;
+  }
+
+  bool fail(json::error_code& ec, std::string message) {
+    failure = std::move(message);
+    ec = json::error::exception;
+    return false;
+  }
+
+  bool number(token& t, json::string_view last, json::error_code& ec) {
+    t.text = whole(number_buffer_, last);
+    bool ok = dispatch(t, ec);
+    number_buffer_.clear();
+    return ok;
+  }
+
+  bool open(token const& t, json::error_code& ec) {
+    if (!dispatch(t, ec)) return false;
+    ++depth_;
+    return true;
+  }
+
+  // Depth 0 is outside the page, 1 inside it, 2 inside `value`, 3 inside an element.
+  bool close(char c, json::error_code& ec) {
+    --depth_;
+    if (root_ != root_member::value || depth_ < 2) return true;
+    if (depth_ == 2) return finish_element(ec);
+    if (capture_ == capture::json) writer_.close(c);
+    if (depth_ == 3) finish_capture();
+    return true;
+  }
+
+  bool key(std::string_view k, json::error_code& ec) {
+    if (depth_ == 1) {
+      root_ = k == "value"              ? root_member::value
+              : k == "@odata.nextLink"  ? root_member::next_link
+              : k == "@odata.deltaLink" ? root_member::delta_link
+                                        : root_member::other;
+      if (root_ == root_member::value) {
+        if (value_seen_) return fail(ec, "value appears more than once");
+        value_seen_ = true;
+      }
+    } else if (root_ == root_member::value && depth_ == 3) {
+      role_ = role_of(k);
+    } else if (capture_ == capture::json) {
+      writer_.key(k);
+    }
+    return true;
+  }
+
+  // The elements of a page list their members in the same order: the member at the same place
+  // in the previous element is checked first, which spares most hash lookups.
+  role role_of(std::string_view k) {
+    std::size_t const at = member_++;
+    if (at < order_.size() && order_[at].first == k) return order_[at].second;
+    auto it = roles_.find(k);
+    role r = it == roles_.end() ? role{} : it->second;
+    if (at < order_.size()) {
+      order_[at].first.assign(k);
+      order_[at].second = r;
+    } else if (at < max_order) {
+      order_.emplace_back(std::string(k), r);
+    }
+    return r;
+  }
+
+  bool dispatch(token const& t, json::error_code& ec) {
+    if (depth_ == 0) return t.k == kind::object || fail(ec, "page is not a JSON object");
+    if (depth_ == 1) return root_value(t, ec);
+    if (root_ != root_member::value) return true;
+    if (depth_ == 2) {
+      if (t.k != kind::object) return fail(ec, fmt::format("value[{}] is not an object", element_));
+      start_element();
+      return true;
+    }
+    // Boost.JSON reads a number beyond the range of double (1e400) as infinity: no Dataverse
+    // type reaches that range, so such a page is malformed.
+    if (t.k == kind::real && !std::isfinite(t.d))
+      return fail(ec, fmt::format("value[{}] has a number out of range", element_));
+    if (depth_ == 3)
+      member(t);
+    else
+      nested(t);
+    return true;
+  }
+
+  bool root_value(token const& t, json::error_code& ec) {
+    switch (root_) {
+      case root_member::value: return t.k == kind::array || fail(ec, "value is not an array");
+      case root_member::next_link:
+      case root_member::delta_link: {
+        char const* name = root_ == root_member::next_link ? "@odata.nextLink" : "@odata.deltaLink";
+        if (t.k != kind::string) return fail(ec, fmt::format("{} is not a string", name));
+        (root_ == root_member::next_link ? out.next_link : out.delta_link) = std::string(t.text);
+        return true;
+      }
+      case root_member::other: return true;
+    }
+    return true;
+  }
+
+  void start_element() {
+    columns_.assign(fields_.size(), value{});
+    std::fill(problems_.begin(), problems_.end(), problem{});
+    role_ = {};
+    member_ = 0;
+    capture_ = capture::none;
+    primary_seen_ = primary_is_string_ = false;
+    deleted_context_ = false;
+    deleted_id_seen_ = deleted_id_is_string_ = reason_seen_ = false;
+    etag_version_.reset();
+    versionnumber_.reset();
+  }
+
+  // A member of an element: its role decides what its value sets.
+  void member(token const& t) {
+    if (role_.column != none) column(role_.column, t);
+    if (role_.target_of != none) {
+      value& target = columns_[target_slot_[role_.target_of]];
+      if (t.k == kind::string)
+        target.emplace<std::string>(t.text);
+      else
+        target = std::monostate{};
+    }
+    if (role_.primary) {
+      primary_seen_ = true;
+      primary_is_string_ = t.k == kind::string;
+      if (primary_is_string_) primary_.assign(t.text);
+    }
+    if (role_.etag) etag_version_ = t.k == kind::string ? weak_etag_version(t.text) : std::nullopt;
+    if (role_.versionnumber)
+      versionnumber_ = t.k == kind::int64 && t.i >= 0 ? std::optional<std::int64_t>(t.i) : std::nullopt;
+    if (role_.context) deleted_context_ = t.k == kind::string && t.text.find("$deletedEntity") != std::string_view::npos;
+    if (role_.deleted_id) {
+      deleted_id_seen_ = true;
+      deleted_id_is_string_ = t.k == kind::string;
+      if (deleted_id_is_string_) deleted_id_.assign(t.text);
+    }
+    if (role_.reason) reason_seen_ = true;
+  }
+
+  // The value of a selected attribute, converted by its type. A repeated member replaces it.
+  void column(std::size_t c, token const& t) {
+    auto const type = spec_.columns[c].type;
+    value& v = columns_[value_slot_[c]];
+    v = std::monostate{};
+    if (exact_slot_[c] != none) columns_[exact_slot_[c]] = std::monostate{};
+    problem& p = problems_[c];
+    p = {problem::what::wrong_kind, t.k};
+    switch (t.k) {
+      case kind::null: p = {}; return;
+      case kind::object:
+      case kind::array:
+        if (type == column_type::json) {
+          writer_.clear();
+          writer_.open(t.k == kind::object ? '{' : '[');
+          capture_ = capture::json;
+        } else if (type == column_type::choices && t.k == kind::array) {
+          writer_.clear();
+          choices_ok_ = true;
+          capture_ = capture::choices;
+        } else {
+          return;
+        }
+        capture_column_ = c;
+        p = {};
+        return;
+      case kind::boolean:
+        if (type != column_type::json && type != column_type::boolean) return;
+        v = std::int64_t{t.b ? 1 : 0};
+        break;
+      case kind::int64:
+      case kind::uint64:
+      case kind::real: number_column(c, type, t, v, p); return;
+      case kind::string: string_column(c, type, t.text, v, p); return;
+    }
+    p = {};
+  }
+
+  void number_column(std::size_t c, column_type type, token const& t, value& v, problem& p) {
+    switch (type) {
+      case column_type::json:
+        if (t.k == kind::int64)
+          v = t.i;
+        else if (t.k == kind::uint64)
+          v = static_cast<double>(t.u);
+        else
+          v = nearest_double(t.text).value_or(t.d);
+        break;
+      case column_type::integer:
+      case column_type::choice:
+        if (t.k != kind::int64) {
+          p.is = t.k == kind::uint64 ? problem::what::beyond_int64 : problem::what::not_whole;
+          return;
+        }
+        v = t.i;
+        break;
+      case column_type::real:
+        v = t.k == kind::int64 ? static_cast<double>(t.i) : nearest_double(t.text).value_or(t.d);
+        break;
+      case column_type::decimal:
+        v = nearest_double(t.text).value_or(t.d);
+        columns_[exact_slot_[c]].emplace<std::string>(t.text);
+        break;
+      default: return;  // wrong kind
+    }
+    p = {};
+  }
+
+  void string_column(std::size_t c, column_type type, std::string_view s, value& v, problem& p) {
+    p.is = problem::what::malformed;
+    switch (type) {
+      case column_type::json:
+      case column_type::text: v.emplace<std::string>(s); break;
+      case column_type::decimal: {
+        if (!is_json_number(s)) return;
+        auto d = nearest_double(s);
+        if (!d) {
+          p.is = problem::what::out_of_range;
+          return;
+        }
+        v = *d;
+        columns_[exact_slot_[c]].emplace<std::string>(s);
+        break;
+      }
+      case column_type::datetime: {
+        auto text = utc_datetime(s);
+        if (!text) return;
+        v = std::move(*text);
+        break;
+      }
+      case column_type::date: {
+        auto text = date_only(s);
+        if (!text) return;
+        v = std::move(*text);
+        break;
+      }
+      case column_type::guid:
+      case column_type::lookup: {
+        auto guid = normalize_guid(s);
+        if (!guid) return;
+        v = std::move(*guid);
+        break;
+      }
+      case column_type::choices:
+        // The Web API sends a multi-select value as "1,3"; an empty selection as "" or null.
+        if (!s.empty()) {
+          writer_.clear();
+          for (std::size_t from = 0; from <= s.size();) {
+            std::size_t to = std::min(s.find(',', from), s.size());
+            auto n = to_int64(s.substr(from, to - from));
+            if (!n) return;
+            choice(*n);
+            from = to + 1;
+          }
+          writer_.close(']');
+          v.emplace<std::string>(writer_.text);
+        }
+        break;
+      default: p.is = problem::what::wrong_kind; return;
+    }
+    p = {};
+  }
+
+  void choice(std::int64_t n) {
+    if (writer_.text.empty()) writer_.open('[');
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    writer_.literal({digits, static_cast<std::size_t>(end - digits)});
+  }
+
+  // A value inside an attribute's object or array.
+  void nested(token const& t) {
+    if (capture_ == capture::json) {
+      switch (t.k) {
+        case kind::object: writer_.open('{'); break;
+        case kind::array: writer_.open('['); break;
+        case kind::string: writer_.string(t.text); break;
+        case kind::null: writer_.literal("null"); break;
+        case kind::boolean: writer_.literal(t.b ? "true" : "false"); break;
+        default: writer_.literal(t.text); break;
+      }
+    } else if (capture_ == capture::choices) {
+      if (depth_ == 4 && t.k == kind::int64)
+        choice(t.i);
+      else
+        choices_ok_ = false;
+    }
+  }
+
+  void finish_capture() {
+    if (capture_ == capture::none) return;
+    value& v = columns_[value_slot_[capture_column_]];
+    if (capture_ == capture::json) {
+      v.emplace<std::string>(writer_.text);
+    } else {
+      if (!choices_ok_)
+        problems_[capture_column_] = {problem::what::malformed, kind::array};
+      else if (!writer_.text.empty()) {  // [] is an empty selection: null
+        writer_.close(']');
+        v.emplace<std::string>(writer_.text);
+      }
+    }
+    capture_ = capture::none;
+  }
+
+  bool finish_element(json::error_code& ec) {
+    std::size_t const index = element_++;
+    if (deleted_context_ || (!primary_seen_ && deleted_id_seen_ && reason_seen_)) {
+      if (!deleted_id_is_string_) return fail(ec, fmt::format("value[{}]: deleted entity has no string id", index));
+      auto guid = deleted_id(deleted_id_);
+      if (!guid) return fail(ec, fmt::format("value[{}]: deleted entity id is not a GUID", index));
+      out.deletes.push_back(std::move(*guid));
+      return true;
+    }
+    if (!primary_seen_) return fail(ec, fmt::format("value[{}]: primary key {} is missing", index, spec_.id));
+    std::optional<std::string> guid;
+    if (primary_is_string_) guid = normalize_guid(primary_);
+    if (!guid) return fail(ec, fmt::format("value[{}]: primary key {} is not a GUID", index, spec_.id));
+
+    // A lookup's target and a decimal's digits exist only beside a value.
+    for (std::size_t c = 0; c < target_slot_.size(); ++c)
+      if (target_slot_[c] != none && std::holds_alternative<std::monostate>(columns_[value_slot_[c]]))
+        columns_[target_slot_[c]] = std::monostate{};
+
+    if (auto reason = reject_reason()) {
+      out.rejects.push_back(rejected{std::move(*guid), {}, std::move(*reason)});
+      raw_wanted.emplace_back(index, out.rejects.size() - 1);
+      return true;
+    }
+    out.upserts.push_back(record{std::move(*guid), etag_version_ ? etag_version_ : versionnumber_, std::move(columns_)});
+    return true;
+  }
+
+  std::optional<std::string> reject_reason() const {
+    if (key_column_ != none && !problems_[key_column_]) {
+      value const& key = columns_[value_slot_[key_column_]];
+      if (std::holds_alternative<std::monostate>(key)) return fmt::format("key {} is null", spec_.key);
+      if (auto const* s = std::get_if<std::string>(&key); s && s->empty())
+        return fmt::format("key {} is empty", spec_.key);
+    }
+    for (std::size_t c = 0; c < problems_.size(); ++c)
+      if (problems_[c]) return describe(problems_[c], spec_.columns[c]);
+    return std::nullopt;
+  }
+
+  config::table_spec const& spec_;
+  std::vector<config::field> const fields_;
+  std::vector<std::size_t> value_slot_, exact_slot_, target_slot_;  // per column: index in record::columns
+  std::vector<std::string> annotations_;
+  std::unordered_map<std::string_view, role> roles_;
+  static constexpr std::size_t max_order = 1024;         // members remembered per element
+  std::vector<std::pair<std::string, role>> order_;  // the previous element's members and roles
+  std::size_t key_column_ = none;
+
+  std::size_t depth_ = 0;
+  root_member root_ = root_member::other;
+  bool value_seen_ = false;
+  std::size_t element_ = 0;  // index in value of the element being read
+
+  // The element being read.
+  std::vector<value> columns_;
+  std::vector<problem> problems_;  // per column
+  role role_;
+  std::size_t member_ = 0;  // index of the member being read in its element
+  std::string primary_, deleted_id_;
+  bool primary_seen_ = false, primary_is_string_ = false, deleted_context_ = false;
+  bool deleted_id_seen_ = false, deleted_id_is_string_ = false, reason_seen_ = false;
+  std::optional<std::int64_t> etag_version_, versionnumber_;
+  capture capture_ = capture::none;
+  std::size_t capture_column_ = none;
+  bool choices_ok_ = false;
+
+  json_writer writer_;
+  std::string key_buffer_, string_buffer_, number_buffer_;
+};
+
+// A second pass, only for a page with rejects: the raw JSON of the rejected elements, written from
+// the parser's events (numbers keep their digits). The first pass has checked the page's shape.
+class raw_elements {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  raw_elements(std::vector<std::pair<std::size_t, std::size_t>> const& wanted, std::vector<rejected>& rejects)
+      : wanted_(wanted), rejects_(rejects) {}
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return open('{'); }
+  bool on_object_end(std::size_t, json::error_code&) { return close('}'); }
+  bool on_array_begin(json::error_code&) { return open('['); }
+  bool on_array_end(std::size_t, json::error_code&) { return close(']'); }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    buffer_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    std::string_view k = whole(s);
+    if (depth_ == 1) in_value_ = k == "value";
+    if (capturing_) writer_.key(k);
+    buffer_.clear();
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    buffer_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    if (capturing_) writer_.string(whole(s));
+    buffer_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    buffer_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view s, json::error_code&) { return literal(whole(s)); }
+  bool on_uint64(std::uint64_t, json::string_view s, json::error_code&) { return literal(whole(s)); }
+  bool on_double(double, json::string_view s, json::error_code&) { return literal(whole(s)); }
+  bool on_bool(bool b, json::error_code&) { return literal(b ? "true" : "false"); }
+  bool on_null(json::error_code&) { return literal("null"); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  std::string_view whole(json::string_view last) {
+    if (buffer_.empty()) return {last.data(), last.size()};
+    buffer_.append(last.data(), last.size());
+    return buffer_;
+  }
+  bool open(char c) {
+    if (depth_ == 2 && in_value_ && next_ < wanted_.size() && wanted_[next_].first == element_) {
+      capturing_ = true;
+      writer_.clear();
+    }
+    if (capturing_) writer_.open(c);
+    ++depth_;
+    return true;
+  }
+  bool close(char c) {
+    --depth_;
+    if (capturing_) writer_.close(c);
+    if (depth_ == 2 && in_value_) {
+      if (capturing_) rejects_[wanted_[next_++].second].raw_json = writer_.text;
+      capturing_ = false;
+      ++element_;
+    }
+    return true;
+  }
+  bool literal(std::string_view s) {
+    if (capturing_) writer_.literal(s);
+    buffer_.clear();
+    return true;
+  }
+
+  std::vector<std::pair<std::size_t, std::size_t>> const& wanted_;
+  std::vector<rejected>& rejects_;
+  std::size_t depth_ = 0;
+  bool in_value_ = false;
+  std::size_t element_ = 0;
+  std::size_t next_ = 0;  // in wanted_
+  bool capturing_ = false;
+  json_writer writer_;
+  std::string buffer_;
+};
+
+// Runs a handler over the whole body: the consumed size, or the parser's error.
+template <class Handler>
+json::error_code run(json::basic_parser<Handler>& parser, std::string_view body, std::size_t& consumed) {
+  json::error_code ec;
+  consumed = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && consumed < body.size()) ec = json::error::extra_data;
+  return ec;
 }
 
 }  // namespace
 
 core::result<page> parse_page(std::string_view body, config::table_spec const& spec) {
-  // One arena per page: the DOM of a 5000-row page is freed at once instead of value by value.
-  json::monotonic_resource arena;
-  json::parser parser;
-  parser.reset(&arena);
-  json::error_code ec;
-  std::size_t consumed = parser.write(body.data(), body.size(), ec);
+  json::basic_parser<page_reader> parser(json::parse_options{}, spec);
+  std::size_t consumed = 0;
+  json::error_code ec = run(parser, body, consumed);
+  page_reader& reader = parser.handler();
+  if (reader.failure) return protocol(std::move(*reader.failure));
   if (ec) return protocol(fmt::format("invalid JSON at offset {}: {}", consumed, ec.message()));
-  json::value root = parser.release();
-  if (!root.is_object()) return protocol("page is not a JSON object");
-  json::object const& o = root.get_object();
 
-  page out;
-  auto next = link(o, "@odata.nextLink");
-  if (!next) return next.error();
-  out.next_link = std::move(*next);
-  auto delta = link(o, "@odata.deltaLink");
-  if (!delta) return delta.error();
-  out.delta_link = std::move(*delta);
-
-  json::value const* items = o.if_contains("value");
-  if (!items) return out;
-  if (!items->is_array()) return protocol("value is not an array");
-  json::array const& elements = items->get_array();
-  out.upserts.reserve(elements.size());
-
-  std::size_t key_index = static_cast<std::size_t>(
-      std::find(spec.columns.begin(), spec.columns.end(), spec.key) - spec.columns.begin());
-  for (std::size_t i = 0; i < elements.size(); ++i)
-    if (auto r = read_element(elements[i], i, spec, key_index, out); !r) return r.error();
+  page out = std::move(reader.out);
+  if (!reader.raw_wanted.empty()) {
+    json::basic_parser<raw_elements> again(json::parse_options{}, reader.raw_wanted, out.rejects);
+    if (run(again, body, consumed)) return protocol("a rejected element could not be read again");
+  }
   return out;
 }
 

@@ -66,7 +66,9 @@ class ConfigEnvironment : public ::testing::Test {
     s.auth.tenant_id = "t";
     s.auth.client_id = "c";
     s.database.path = (dir_ / "mirror.db").string();
-    s.tables.push_back({"sample_books", "sample_book", "sample_bookid", "sample_bookcode", {"sample_bookcode"}});
+    config::table_config t;
+    t.logical_name = t.table = "sample_book";
+    s.tables.push_back(t);
     return s;
   }
 
