@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's demo: Microsoft's change-tracking sample (sample_book) replayed against the emulator,
-# synced by dvsync into demo/mirror.db. Called by `./run demo` with the build directory.
+# synced by dvsync into demo/mirror.db, beside the emulator's account and contact tables, which
+# dvsync mirrors from their metadata alone. Called by `./run demo` with the build directory.
 set -euo pipefail
 build=${1:?usage: tools/demo.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,22 +38,38 @@ create_books() {  # create_books FIRST LAST
   done
 }
 
-echo "== 1. Create 10 books (Demo Book 0-9) in Dataverse (the emulator at $base)"
+control() {  # control PATH JSON
+  curl -sf -X POST "$base/_emulator/$1" --data "$2" >/dev/null
+}
+
+echo "== 1. Create 10 books (Demo Book 0-9) in Dataverse (the emulator at $base), and 25 contacts and 25 accounts"
 create_books 0 9
-echo "== 2. Initial sync into demo/mirror.db"
+control seed '{"entity_set":"contacts","count":25,"seed":7}'
+control seed '{"entity_set":"accounts","count":25,"seed":7}'
+echo "== 2. The organization's tables, and what dvsync would make of account"
+"$dvsync" discover --config "$demo/dvsync.json" 2>>"$demo/dvsync.log"
+"$dvsync" discover --config "$demo/dvsync.json" --table account 2>>"$demo/dvsync.log" | tail -n 1 | fold -w 120
+echo "== 3. Initial sync into demo/mirror.db"
 "$dvsync" once --config "$demo/dvsync.json" 2>>"$demo/dvsync.log"
-echo "== 3. Create 10 more books, rename BookCode0, delete BookCode1"
+echo "== 4. Create 10 more books, rename BookCode0, delete BookCode1; change 20% of the accounts"
 create_books 10 19
+control mutate '{"entity_set":"accounts","fraction":0.2,"seed":8}'
 call PATCH "sample_books(sample_bookcode='BookCode0')" "{\"sample_name\":\"Demo Book 0 updated $(date +%H:%M)\"}"
 call DELETE "sample_books(sample_bookcode='BookCode1')"
-echo "== 4. Second sync: only the changes travel"
+echo "== 5. Second sync: only the changes travel"
 "$dvsync" once --config "$demo/dvsync.json" 2>>"$demo/dvsync.log"
-echo "== 5. The mirror now"
+echo "== 6. The mirror now"
 sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
   "SELECT sample_bookcode, sample_name, sample_author FROM sample_book ORDER BY length(sample_bookcode), sample_bookcode;"
+echo
+echo "Accounts with their choice labels (the view account_labeled), largest revenue first:"
+sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
+  "SELECT name, revenue, industrycode_label AS industry, statuscode_label AS status, sample_channels_label AS channels
+   FROM account_labeled ORDER BY revenue DESC LIMIT 5;"
 "$dvsync" status --config "$demo/dvsync.json"
 kill "$emulator_pid" && wait "$emulator_pid" 2>/dev/null || true
 trap - EXIT
 echo
 echo "The emulator is stopped; the mirror stays. Inspect it with:"
 echo "  sqlite3 'file:demo/mirror.db?mode=ro' 'SELECT * FROM sample_book;'"
+echo "  sqlite3 'file:demo/mirror.db?mode=ro' 'SELECT * FROM account_labeled;'"

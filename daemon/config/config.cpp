@@ -419,8 +419,10 @@ table_config read_table(reader& r, json::value const& v, std::string const& path
   }
 
   std::string const columns_path = member_path(path, "columns");
+  bool columns_ok = true;  // a list whose other rules can be checked against
   if (json::value const* columns = o.if_contains("columns")) {
     t.columns = read_column_list(r, *columns, columns_path);
+    columns_ok = columns->is_array() && !columns->get_array().empty();
     if (columns->is_array() && columns->get_array().empty()) r.add(columns_path, "must list at least one column");
   }
   if (json::value const* excluded = o.if_contains("exclude_columns"))
@@ -432,7 +434,7 @@ table_config read_table(reader& r, json::value const& v, std::string const& path
     return t.columns && std::any_of(t.columns->begin(), t.columns->end(),
                                     [&](std::string const& c) { return lower(c) == lower(name); });
   };
-  if (t.columns && !t.key.empty() && std::find(t.columns->begin(), t.columns->end(), t.key) == t.columns->end())
+  if (columns_ok && t.columns && !t.key.empty() && std::find(t.columns->begin(), t.columns->end(), t.key) == t.columns->end())
     r.add(member_path(path, "key"), fmt::format("\"{}\" must be one of columns", t.key));
   if (!t.id.empty() && listed(t.id))
     r.add(member_path(path, "id"),

@@ -51,6 +51,12 @@ struct readonly_db {
 
 std::string quoted(std::string const& ident) { return "\"" + ident + "\""; }
 
+std::string sql_text(std::string const& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace
 
 row_set rows_from_dump(std::string const& dump_json, table_shape const& shape) {
@@ -74,6 +80,12 @@ row_set rows_from_dump(std::string const& dump_json, table_shape const& shape) {
 
 row_set rows_from_mirror(std::string const& db_path, table_shape const& shape) {
   readonly_db db(db_path);
+  // A mirror table is made by its table's first cycle, once the metadata has said what its columns
+  // are: before that, and after a first cycle that failed, the mirror is empty.
+  sqlite3_stmt* exists = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = " + sql_text(shape.table));
+  bool const made = sqlite3_step(exists) == SQLITE_ROW;
+  sqlite3_finalize(exists);
+  if (!made) return {};
   std::string sql = "SELECT " + quoted(shape.id) + ", dvsync_version";
   for (auto const& c : shape.columns) sql += ", " + quoted(c);
   sql += " FROM " + quoted(shape.table);

@@ -89,6 +89,12 @@ snapshot read_snapshot_in_transaction(sqlite3* db, std::string const& table) {
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
       fail(db, "reading the delta link");
   }
+  {
+    // The mirror table is made by the first cycle: before it, a reader sees no rows and no link.
+    statement exists(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+    sqlite3_bind_text(exists.st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(exists.st) != SQLITE_ROW) return s;
+  }
   statement rows(db, "SELECT * FROM \"" + table + "\"");
   int rc;
   while ((rc = sqlite3_step(rows.st)) == SQLITE_ROW) {

@@ -85,13 +85,22 @@ void daemon_test::faults(std::string const& json) {
 }
 
 std::uint64_t daemon_test::requests(std::string const& path_suffix, int status) {
+  return count_requests([&](std::string_view path) { return path.ends_with(path_suffix); }, status);
+}
+
+std::uint64_t daemon_test::metadata_requests(int status) {
+  return count_requests([](std::string_view path) { return path.find("/EntityDefinitions") != std::string_view::npos; },
+                        status);
+}
+
+std::uint64_t daemon_test::count_requests(std::function<bool(std::string_view)> const& path_matches, int status) {
   auto r = emulator_->control_get("stats");
   std::uint64_t n = 0;
   auto const stats = boost::json::parse(r.body);
   for (auto const& item : stats.at("requests").as_array()) {
     auto const& o = item.as_object();
     std::string_view path = o.at("path").as_string();
-    if (!path.ends_with(path_suffix)) continue;
+    if (!path_matches(path)) continue;
     if (status != 0 && o.at("status").to_number<int>() != status) continue;
     n += o.at("count").to_number<std::uint64_t>();
   }

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,10 +51,13 @@ class daemon_test : public ::testing::Test {
   void faults(std::string const& json);
   // Requests the emulator answered for paths ending in `path_suffix` (status 0 = any status).
   std::uint64_t requests(std::string const& path_suffix, int status = 0);
+  // Requests for the organization's metadata (EntityDefinitions and below).
+  std::uint64_t metadata_requests(int status = 0);
 
   row_set source() const;
   row_set mirror() const;
   void expect_mirror_equals_source() const;
+  std::uint64_t count_requests(std::function<bool(std::string_view)> const& path_matches, int status);
   std::string state(std::string const& column) const;  // a dvsync_table_state column of sample_book
   // Polls state(column) until it equals `value` (the database may not exist yet); false on timeout.
   bool wait_for_state(std::string const& column, std::string const& value, std::chrono::seconds timeout) const;
