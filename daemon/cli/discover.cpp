@@ -79,7 +79,7 @@ int print_table(config::table_config const& entry, dataverse::table_metadata con
 
 boost::asio::awaitable<int> discover_in(connection& conn, std::optional<std::string> table) {
   client_metadata source(conn.dataverse);
-  sync::catalog catalog(source);
+  sync::catalog catalog(source, std::chrono::seconds{0});
   auto tables = co_await catalog.tables();
   if (!tables) {
     std::fprintf(stderr, "dvsync: %s\n", tables.error().message.c_str());

@@ -51,7 +51,7 @@ struct runtime::parts {
         conn(s, io, std::move(stop), std::move(fetch.on_progress)),
         pages(conn.dataverse, std::move(fetch.on_page)),
         metadata(conn.dataverse),
-        catalog(metadata),
+        catalog(metadata, s.sync.metadata_refresh),
         engine(db, pages, s.dataverse),
         scheduler(io.get_executor(), engine, catalog, db, s.tables, s.sync, std::move(hooks)) {}
 };

@@ -512,7 +512,7 @@ void read_settings(reader& r, json::object const& root, settings& s) {
     constexpr std::int64_t day = 86400;
     r.only_keys(*o, "sync",
                 {"interval_s", "page_size", "request_timeout_s", "max_attempts", "backoff_base_s", "backoff_cap_s",
-                 "retry_after_cap_s"});
+                 "retry_after_cap_s", "metadata_refresh_s"});
     if (auto v = r.integer(*o, "interval_s", "sync", 1, 30 * day)) s.sync.interval = std::chrono::seconds(*v);
     // Dataverse refuses odata.maxpagesize above 5000.
     if (auto v = r.integer(*o, "page_size", "sync", 1, 5000)) s.sync.page_size = static_cast<int>(*v);
@@ -528,6 +528,8 @@ void read_settings(reader& r, json::object const& root, settings& s) {
                         s.sync.backoff_cap.count(), s.sync.backoff_base.count()));
     }
     if (auto v = r.integer(*o, "retry_after_cap_s", "sync", 1, day)) s.sync.retry_after_cap = std::chrono::seconds(*v);
+    if (auto v = r.integer(*o, "metadata_refresh_s", "sync", 1, 30 * day))
+      s.sync.metadata_refresh = std::chrono::seconds(*v);
   }
 
   if (auto const* o = r.section(root, "tls", "", false)) {

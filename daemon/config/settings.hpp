@@ -49,6 +49,7 @@ struct sync_settings {
   std::chrono::seconds backoff_base{1};
   std::chrono::seconds backoff_cap{60};
   std::chrono::seconds retry_after_cap{300};   // absurd Retry-After values are clipped to this
+  std::chrono::seconds metadata_refresh{3600}; // tables' metadata (columns, labels) read again after this
 };
 
 struct tls_settings {

@@ -54,7 +54,7 @@ boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metad
 
 boost::asio::awaitable<core::result<std::vector<dataverse::entity_summary>>> catalog::tables() {
   auto const now = clock::now();
-  if (!entities_ || now - entities_read_at_ >= refresh_period) {
+  if (!entities_ || now - entities_read_at_ >= refresh_period_) {
     auto body = co_await source_.get_metadata(dataverse::entity_list_query());
     if (!body) co_return body.error();
     auto list = dataverse::parse_entity_list(*body);
@@ -82,7 +82,7 @@ boost::asio::awaitable<core::result<std::string>> catalog::logical_name_of(confi
 
 boost::asio::awaitable<core::result<catalog::entry>> catalog::resolve(config::table_config const& config) {
   auto const now = clock::now();
-  if (auto it = tables_.find(config.table); it != tables_.end() && now - it->second.read_at < refresh_period)
+  if (auto it = tables_.find(config.table); it != tables_.end() && now - it->second.read_at < refresh_period_)
     co_return entry{it->second.table, false};
   auto name = co_await logical_name_of(config);
   if (!name) co_return name.error();

@@ -1,7 +1,7 @@
 #pragma once
 // The tables as dvsync syncs them, resolved from the configuration and the organization's
-// metadata: read at the first cycle, again daily, and at once when the service says a selected
-// column is gone. Tables are resolved one by one, so a table whose metadata cannot be read or
+// metadata: read at the first cycle, again after the refresh period (sync.metadata_refresh_s), and
+// at once when the service says a selected column is gone. Tables are resolved one by one, so a table whose metadata cannot be read or
 // mirrored fails alone.
 #include "config/settings.hpp"
 #include "core/error.hpp"
@@ -34,9 +34,8 @@ boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metad
 class catalog {
  public:
   using clock = std::chrono::steady_clock;
-  static constexpr std::chrono::hours refresh_period{24};
-
-  explicit catalog(metadata_source& source) : source_(source) {}
+  catalog(metadata_source& source, std::chrono::seconds refresh_period)
+      : source_(source), refresh_period_(refresh_period) {}
 
   struct entry {
     dataverse::resolved_table table;
@@ -58,6 +57,7 @@ class catalog {
     clock::time_point read_at;
   };
   metadata_source& source_;
+  std::chrono::seconds refresh_period_;
   std::optional<std::vector<dataverse::entity_summary>> entities_;
   clock::time_point entities_read_at_;
   std::map<std::string, cached> tables_;
