@@ -344,6 +344,16 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
     if (auto r = clear_cycle_state(conn_, spec.table); !r) return r;
   }
   if (changed) {
+    // A delta begun before the change (one that failed on its first page stages nothing, so no
+    // working table marks it stale) would resume from the old link, which the service refuses
+    // once a selected column is gone, on every retry. It is dropped: the full read replaces it.
+    auto in_progress = cycle_in_progress(spec.table);
+    if (!in_progress) return in_progress.error();
+    if (*in_progress == cycle_kind::delta) {
+      core::log::warn("store.cycle_restarted", {{"table", spec.table}, {"reason", "columns_changed"}});
+      if (auto r = drop_cycle_tables(conn_, *layout); !r) return r;
+      if (auto r = clear_cycle_state(conn_, spec.table); !r) return r;
+    }
     // The delta link is bound to the old $select: a full read builds the table with the new
     // columns beside the old one, which readers keep seeing until the read is complete.
     auto requested = int_for_table(conn_, "SELECT resync_requested FROM dvsync_table_state WHERE table_name = ?1", spec.table);

@@ -131,6 +131,20 @@ TEST_F(real_tables_test, changed_columns_build_a_new_table_beside_the_old_one_wh
   EXPECT_EQ(state.delta_link, "link-2");
 }
 
+TEST_F(real_tables_test, a_delta_that_staged_nothing_yet_is_dropped_too_when_the_columns_change) {
+  // A delta refused on its first page (the service no longer knows a selected column) has no
+  // working table; left in progress, it would be resumed from the old link at every retry.
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1)});
+  ASSERT_TRUE(db.begin_cycle(books(), cycle_kind::delta, "delta"));
+  auto changed = books();
+  changed.columns = {"sample_name", "sample_bookcode"};
+  ASSERT_TRUE(db.ensure_table(changed));
+  auto state = db.load_state("sample_book").value();
+  EXPECT_FALSE(state.cycle_kind);
+  EXPECT_TRUE(state.resync_requested);
+}
+
 TEST_F(real_tables_test, a_rebuild_begun_for_other_columns_starts_again_with_the_columns_of_now) {
   auto db = open_db();
   initial_sync(db, {book("a", text("X"), "a", 1)});
