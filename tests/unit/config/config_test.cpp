@@ -112,6 +112,7 @@ TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   EXPECT_EQ(s.sync.backoff_base, d.sync.backoff_base);
   EXPECT_EQ(s.sync.backoff_cap, d.sync.backoff_cap);
   EXPECT_EQ(s.sync.retry_after_cap, d.sync.retry_after_cap);
+  EXPECT_EQ(s.sync.metadata_refresh, d.sync.metadata_refresh);
   EXPECT_EQ(s.tls.ca_file, d.tls.ca_file);
   EXPECT_EQ(s.log.level, d.log.level);
   EXPECT_EQ(s.log.format, d.log.format);
