@@ -63,17 +63,9 @@ core::result<void> database::store_choice_labels(config::table_spec const& spec,
     insert->bind_text(4, l.label);
     if (auto r = insert->run(); !r) return r;
   }
-  auto columns = conn_.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
-  if (!columns) return columns.error();
-  columns->bind_text(1, spec.table);
-  std::vector<std::string> existing;
-  for (;;) {
-    auto row = columns->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    existing.push_back(columns->column_text(0));
-  }
-  if (!existing.empty() && !column_difference(existing, layout->columns))
+  auto existing = column_names(conn_, spec.table);
+  if (!existing) return existing.error();
+  if (!existing->empty() && !column_difference(*existing, layout->columns))
     if (auto r = make_labeled_view(spec); !r) return r;
   return tx->commit();
 }

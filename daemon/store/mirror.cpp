@@ -41,17 +41,9 @@ core::result<std::optional<std::vector<std::string>>> existing_columns(connectio
     return core::make_error(core::errc::config_invalid,
                             fmt::format("table {}: the database already has a {} of that name", table, type));
 
-  auto info = c.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
-  if (!info) return info.error();
-  info->bind_text(1, table);
-  std::vector<std::string> names;
-  for (;;) {
-    auto r = info->step();
-    if (!r) return r.error();
-    if (!*r) break;
-    names.push_back(info->column_text(0));
-  }
-  return std::optional<std::vector<std::string>>{std::move(names)};
+  auto names = column_names(c, table);
+  if (!names) return names.error();
+  return std::optional<std::vector<std::string>>{std::move(*names)};
 }
 
 // Which of the tables a cycle may leave exist, under the names SQLite has for them (table names
@@ -113,16 +105,13 @@ core::result<void> drop_cycle_tables(connection& c, table_layout const& l) {
 
 // The data columns of a table (dvsync's own columns left out), in order.
 core::result<std::vector<std::string>> data_columns(connection& c, std::string const& table) {
-  auto info = c.prepare("SELECT name FROM pragma_table_info(?1) WHERE name NOT LIKE 'dvsync\\_%' ESCAPE '\\' ORDER BY cid");
-  if (!info) return info.error();
-  info->bind_text(1, table);
-  std::vector<std::string> names;
-  for (;;) {
-    auto r = info->step();
-    if (!r) return r.error();
-    if (!*r) break;
-    names.push_back(info->column_text(0));
-  }
+  auto names = column_names(c, table);
+  if (!names) return names.error();
+  std::erase_if(*names, [](std::string const& n) {
+    return n.size() >= 7 && std::equal(n.begin(), n.begin() + 7, "dvsync_", [](unsigned char a, char b) {
+             return std::tolower(a) == b;
+           });
+  });
   return names;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dvsync::store {
 
@@ -32,6 +33,21 @@ inline core::result<std::optional<std::int64_t>> int_for_table(connection& c, st
   auto value = st->column_optional_int(0);
   st->reset();
   return value;
+}
+
+// The columns of a table, in order (none when it does not exist).
+inline core::result<std::vector<std::string>> column_names(connection& c, std::string const& table) {
+  auto info = c.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+  if (!info) return info.error();
+  info->bind_text(1, table);
+  std::vector<std::string> names;
+  for (;;) {
+    auto r = info->step();
+    if (!r) return r.error();
+    if (!*r) break;
+    names.push_back(info->column_text(0));
+  }
+  return names;
 }
 
 }  // namespace dvsync::store
