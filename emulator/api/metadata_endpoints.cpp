@@ -8,6 +8,7 @@
 #include "address.hpp"
 #include "decimal_text.hpp"
 #include "json_text.hpp"
+#include "words.hpp"
 
 namespace emulator {
 namespace {
@@ -15,12 +16,6 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::string_view crm = "Microsoft.Dynamics.CRM.";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
 
 // Splits on `sep` outside parentheses and quotes.
 std::vector<std::string_view> split_top(std::string_view s, char sep) {
@@ -41,16 +36,6 @@ std::vector<std::string_view> split_top(std::string_view s, char sep) {
   }
   parts.push_back(trim(s.substr(start)));
   return parts;
-}
-
-std::vector<std::string_view> split_words(std::string_view s, std::string_view sep) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    auto const at = s.find(sep);
-    parts.push_back(trim(s.substr(0, at)));
-    if (at == std::string_view::npos) return parts;
-    s.remove_prefix(at + sep.size());
-  }
 }
 
 // ---- Labels, ids ------------------------------------------------------------------------------

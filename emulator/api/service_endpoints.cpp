@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "json_text.hpp"
+#include "words.hpp"
 
 namespace emulator {
 namespace {
@@ -16,22 +17,6 @@ namespace json = boost::json;
 constexpr std::string_view organization_id = "00aa00aa-bb11-cc22-dd33-44ee44ee44ee";
 constexpr std::string_view business_unit_id = "11bb11bb-cc22-dd33-ee44-55ff55ff55ff";
 constexpr std::string_view user_id = "22cc22cc-dd33-ee44-ff55-66aa66aa66aa";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> split(std::string_view s, std::string_view sep) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    auto const at = s.find(sep);
-    parts.push_back(trim(s.substr(0, at)));
-    if (at == std::string_view::npos) return parts;
-    s.remove_prefix(at + sep.size());
-  }
-}
 
 // A resource with a fixed list of properties, each rendered by a function.
 struct property {
@@ -47,7 +32,7 @@ result<std::vector<property const*>> select_properties(std::vector<property> con
     for (auto const& p : all) chosen.push_back(&p);
     return chosen;
   }
-  for (auto name : split(*select, ",")) {
+  for (auto name : split_words(*select, ",")) {
     auto const it = std::find_if(all.begin(), all.end(), [&](property const& p) { return p.name == name; });
     if (it == all.end()) return errors::unknown_property(name, type_name);
     if (std::find(chosen.begin(), chosen.end(), &*it) == chosen.end()) chosen.push_back(&*it);
