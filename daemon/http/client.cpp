@@ -2,6 +2,7 @@
 
 #include "core/log.hpp"
 #include "http/gzip.hpp"
+#include "http/localhost.hpp"
 #include "http/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -229,7 +230,7 @@ struct resolve_state {
   explicit resolve_state(asio::any_io_executor ex) : done(ex, clock_type::time_point::max()) {}
   asio::steady_timer done;
   error_code ec;
-  tcp::resolver::results_type results;
+  std::vector<tcp::endpoint> endpoints;
   bool finished = false;
 };
 
@@ -239,9 +240,16 @@ asio::awaitable<void> resolve_into(std::shared_ptr<resolve_state> state, std::st
   tcp::resolver resolver(co_await asio::this_coro::executor);
   auto [ec, results] = co_await resolver.async_resolve(host, port, use_tuple);
   state->ec = ec;
-  state->results = std::move(results);
+  for (auto const& entry : results) state->endpoints.push_back(entry.endpoint());
   state->finished = true;
   state->done.cancel();
+}
+
+// Localhost names never reach the system's resolver (see http/localhost.hpp).
+std::vector<tcp::endpoint> loopback_endpoints(endpoint const& ep) {
+  std::vector<tcp::endpoint> out;
+  for (auto const& address : localhost_addresses(ep.host)) out.emplace_back(asio::ip::make_address(address), ep.port);
+  return out;
 }
 
 void log_spawn_failure(std::exception_ptr e) {
@@ -308,12 +316,16 @@ struct client::impl {
     auto const budget_end = std::min(deadline, clock_type::now() + deadlines.connect);
     auto const budget = std::chrono::duration_cast<std::chrono::milliseconds>(budget_end - clock_type::now());
 
-    auto state = std::make_shared<resolve_state>(executor);
-    state->done.expires_at(budget_end);
-    asio::co_spawn(executor, resolve_into(state, ep.host, std::to_string(ep.port)), log_spawn_failure);
-    if (!state->finished) co_await state->done.async_wait(use_tuple);
-    if (!state->finished) co_return core::make_error(errc::timeout, "resolving " + ep.host + " took longer than " + seconds_text(budget));
-    if (state->ec) co_return core::make_error(errc::network, "cannot resolve " + ep.host + ": " + state->ec.message());
+    auto endpoints = loopback_endpoints(ep);
+    if (endpoints.empty()) {
+      auto state = std::make_shared<resolve_state>(executor);
+      state->done.expires_at(budget_end);
+      asio::co_spawn(executor, resolve_into(state, ep.host, std::to_string(ep.port)), log_spawn_failure);
+      if (!state->finished) co_await state->done.async_wait(use_tuple);
+      if (!state->finished) co_return core::make_error(errc::timeout, "resolving " + ep.host + " took longer than " + seconds_text(budget));
+      if (state->ec) co_return core::make_error(errc::network, "cannot resolve " + ep.host + ": " + state->ec.message());
+      endpoints = std::move(state->endpoints);
+    }
 
     auto conn = std::make_unique<connection>();
     conn->origin = origin(ep);
@@ -324,7 +336,7 @@ struct client::impl {
       conn->plain = std::make_unique<beast::tcp_stream>(executor);
     }
     conn->tcp().expires_at(budget_end);
-    auto [cec, connected] = co_await conn->tcp().async_connect(state->results, use_tuple);
+    auto [cec, connected] = co_await conn->tcp().async_connect(endpoints, use_tuple);
     if (cec == beast::error::timeout) co_return core::make_error(errc::timeout, "connecting to " + where + " took longer than " + seconds_text(budget));
     if (cec) co_return core::make_error(errc::network, "cannot connect to " + where + ": " + cec.message());
     conn->tcp().socket().set_option(tcp::no_delay(true), cec);

@@ -1,6 +1,7 @@
 #include "ops/http_server.hpp"
 
 #include "core/log.hpp"
+#include "http/localhost.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -170,9 +171,12 @@ http_server::http_server(asio::any_io_executor executor, std::string_view listen
   auto address = parse_listen(listen);
   if (!address) throw std::runtime_error(address.error().message);
 
+  // A localhost name is 127.0.0.1 without asking the system's resolver (see http/localhost.hpp).
+  auto const loopback = http::localhost_addresses(address->host);
+  auto const& host = loopback.empty() ? address->host : loopback.front();
   boost::system::error_code ec;
   tcp::resolver resolver(executor);
-  auto endpoints = resolver.resolve(address->host, std::to_string(address->port),
+  auto endpoints = resolver.resolve(host, std::to_string(address->port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || endpoints.empty()) throw std::runtime_error(where + "cannot resolve " + address->host + ": " + ec.message());
   tcp::endpoint endpoint = *endpoints.begin();

@@ -5,15 +5,22 @@
 // writes no data.
 #include "certificates.hpp"
 #include "fixture.hpp"
+#include "mounts.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <netdb.h>
 #include <netinet/in.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
 #include <thread>
 
 namespace dvsync::test {
@@ -81,6 +88,38 @@ TEST_F(tls_test, a_certificate_from_the_configured_ca_for_the_ip_address_syncs) 
 TEST_F(tls_test, a_certificate_from_the_configured_ca_for_localhost_syncs) {
   serve(certs_.good, "localhost");
   ASSERT_TRUE(contains(read_file(config_path_), "https://localhost:"));
+  create_books(0, 4);
+  auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_mirror_equals_source();
+}
+
+// Whether the system's resolver (glibc, through nsswitch) has an address for `host`.
+bool system_resolves(char const* host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  int const rc = ::getaddrinfo(host, nullptr, &hints, &found);
+  if (found != nullptr) ::freeaddrinfo(found);
+  return rc == 0;
+}
+
+// A minimal root (debootstrap, a container image) has no /etc/hosts, so glibc cannot resolve
+// "localhost" there; dvsync answers localhost names itself (RFC 6761 §6.3). An empty file over
+// /etc/hosts, in a mount namespace of this test's own, makes such a root for the emulator and dvsync.
+TEST_F(tls_test, a_certificate_for_localhost_syncs_where_the_system_cannot_resolve_localhost) {
+  std::optional<mount_point> hosts;
+  if (std::filesystem::exists("/etc/hosts")) {
+    if (auto why = enter_private_mount_namespace()) GTEST_SKIP() << "hiding /etc/hosts needs private mounts: " << *why;
+    auto const empty = (dir_ / "hosts").string();
+    write_file(empty, "");
+    if (::mount(empty.c_str(), "/etc/hosts", nullptr, MS_BIND, nullptr) != 0)
+      GTEST_SKIP() << "mount --bind " << empty << " /etc/hosts: " << std::strerror(errno);
+    hosts.emplace("/etc/hosts");
+  }
+  if (system_resolves("localhost")) GTEST_SKIP() << "this system resolves localhost without /etc/hosts: nothing to show";
+
+  serve(certs_.good, "localhost");
   create_books(0, 4);
   auto r = once();
   ASSERT_EQ(r.exit_code, 0) << r.err;

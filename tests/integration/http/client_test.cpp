@@ -8,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <optional>
 #include <stdexcept>
+#include <string>
 
 namespace dvsync::http {
 namespace {
@@ -266,6 +268,33 @@ TEST_F(HttpClientTest, ErrorStatusesAreResponses) {
   EXPECT_EQ(res->status, 503);
   EXPECT_EQ(res->reason, "Service Unavailable");
   EXPECT_EQ(res->header("retry-after"), "7");
+}
+
+// RFC 6761 §6.3: the client answers localhost names itself. The system's resolver has nothing for
+// them where /etc/hosts is missing (a debootstrap root) and never knows names under ".localhost".
+TEST_F(HttpClientTest, LocalhostNamesReachTheLoopbackWithoutTheSystemResolver) {
+  test_server server([](recorded_request const& r) { return scripted_reply{http_response(200, "page " + std::to_string(r.index))}; });
+  auto c = make_client();
+  for (std::string host : {"localhost", "LocalHost.", "dvsync-test.localhost"}) {
+    auto res = get(c, server.url("/", host));
+    ASSERT_TRUE(res) << host << ": " << res.error().message;
+  }
+  auto const seen = server.requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2].header("Host"), "dvsync-test.localhost:" + std::to_string(server.port()));
+}
+
+TEST_F(HttpClientTest, LocalhostIsTriedOnTheIpv6LoopbackWhenNothingListensOnTheIpv4One) {
+  std::optional<test_server> server;
+  try {
+    server.emplace([](recorded_request const&) { return scripted_reply{http_response(200, "over ::1")}; }, "::1");
+  } catch (boost::system::system_error const& e) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << e.what();
+  }
+  auto c = make_client();
+  auto res = get(c, server->url("/", "localhost"));
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->body, "over ::1");
 }
 
 TEST_F(HttpClientTest, BadUrlIsRefusedBeforeAnyConnection) {

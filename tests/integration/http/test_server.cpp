@@ -38,8 +38,8 @@ void report_failure(std::exception_ptr e) {
   }
 }
 
-tcp::acceptor listen_on_loopback(asio::io_context& io) {
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+tcp::acceptor listen_on_loopback(asio::io_context& io, std::string const& address = "127.0.0.1") {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(address), 0));
   return acceptor;
 }
 
@@ -149,9 +149,9 @@ asio::awaitable<void> accept_loop(test_server::state* st) {
 
 }  // namespace
 
-test_server::test_server(handler h) : state_(std::make_unique<state>()) {
+test_server::test_server(handler h, std::string const& address) : state_(std::make_unique<state>()) {
   state_->answer = std::move(h);
-  state_->acceptor.emplace(listen_on_loopback(state_->io));
+  state_->acceptor.emplace(listen_on_loopback(state_->io, address));
   state_->port = state_->acceptor->local_endpoint().port();
   asio::co_spawn(state_->io, accept_loop(state_.get()), report_failure);
   state_->thread = std::thread([st = state_.get()] { st->io.run(); });

@@ -1,5 +1,5 @@
 #pragma once
-// A scripted HTTP/1.1 server on 127.0.0.1:0 running on its own thread, plain or TLS. Each request
+// A scripted HTTP/1.1 server on 127.0.0.1:0 (or [::1]:0) running on its own thread, plain or TLS. Each request
 // is answered with raw bytes chosen by the test, so tests can send what a real server would not:
 // truncated bodies, trickled bytes, connections closed behind the client's back.
 #include "http/message.hpp"
@@ -45,8 +45,8 @@ class test_server {
  public:
   using handler = std::function<scripted_reply(recorded_request const&)>;
 
-  // Plain HTTP.
-  explicit test_server(handler h);
+  // Plain HTTP, on 127.0.0.1 or another loopback address ("::1").
+  explicit test_server(handler h, std::string const& address = "127.0.0.1");
   // TLS with the given certificate; handshake failures are counted, not fatal.
   test_server(handler h, tls_files tls);
   ~test_server();

@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -125,6 +126,18 @@ TEST(http_server, cannot_listen_on_a_port_in_use) {
   auto taken = "127.0.0.1:" + std::to_string(first.port());
   EXPECT_THROW(http_server(io.get_executor(), taken, handler), std::runtime_error);
   EXPECT_THROW(http_server(io.get_executor(), "127.0.0.1:x", handler), std::runtime_error);
+}
+
+// A localhost name listens on 127.0.0.1 without the system's resolver, which has nothing for names
+// under ".localhost", nor for "localhost" itself where /etc/hosts is missing (RFC 6761 §6.3).
+TEST(http_server, a_localhost_name_listens_on_the_ipv4_loopback) {
+  boost::asio::io_context io;
+  auto handler = [](std::string_view, std::string_view) { return http_reply{}; };
+  http_server server(io.get_executor(), "dvsync-test.localhost:0", handler);
+  boost::asio::ip::tcp::socket probe(io);
+  boost::system::error_code ec;
+  probe.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()}, ec);
+  EXPECT_FALSE(ec) << ec.message();
 }
 
 }  // namespace
