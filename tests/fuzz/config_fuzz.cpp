@@ -44,14 +44,26 @@ void check_settings(config::settings const& s) {
   require(s.sync.backoff_cap >= s.sync.backoff_base, "backoff cap not below base");
   require(s.sync.retry_after_cap.count() >= 1 && s.sync.request_timeout.count() >= 1, "positive caps");
   require(!s.tables.empty(), "at least one table");
+  auto distinct_identifiers = [](std::vector<std::string> const& names) {
+    for (auto const& c : names) require_identifier(c);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      for (std::size_t j = i + 1; j < names.size(); ++j) require(lower(names[i]) != lower(names[j]), "columns are distinct");
+  };
   for (auto const& t : s.tables) {
-    for (auto const* name : {&t.entity_set, &t.table, &t.id, &t.key}) require_identifier(*name);
+    require_identifier(t.table);
+    require(!t.logical_name.empty() || !t.entity_set.empty(), "a table names its logical name or entity set");
+    // Optional names are empty or identifiers.
+    for (auto const* name : {&t.logical_name, &t.entity_set, &t.id, &t.key})
+      if (!name->empty()) require_identifier(*name);
     require(!lower(t.table).starts_with("sqlite_"), "sqlite_ is reserved");
-    for (auto const& c : t.columns) require_identifier(c);
-    require(std::find(t.columns.begin(), t.columns.end(), t.key) != t.columns.end(), "the key is a column");
-    for (std::size_t i = 0; i < t.columns.size(); ++i)
-      for (std::size_t j = i + 1; j < t.columns.size(); ++j)
-        require(lower(t.columns[i]) != lower(t.columns[j]), "columns are distinct");
+    distinct_identifiers(t.exclude_columns);
+    if (t.columns) {
+      require(!t.columns->empty(), "listed columns are not empty");
+      distinct_identifiers(*t.columns);
+      require(t.key.empty() || std::find(t.columns->begin(), t.columns->end(), t.key) != t.columns->end(),
+              "the key is a column");
+      require(t.exclude_columns.empty(), "columns and exclude_columns are not combined");
+    }
   }
 }
 
