@@ -13,6 +13,10 @@ then, on the largest N only: the idle poll (daemon CPU per cycle from /proc/PID/
 while `dvsync run` polls every second), the initial sync again against `--gzip` (bytes on the wire
 from the emulator's statistics), and the initial sync and its limits against an emulator that
 serves the keys in random order (`--seed-order shuffled`).
+Then, on its own (`--wide-only` runs only this), a wide table: the emulator with
+bench/wide_account.json (one account-like table of 63 columns of every type) seeded with
+--wide-rows rows, dvsync configured with only its logical name, REPEAT initial syncs, and the insert
+limit for the same rows and table (bench/limit/wide_limit.cpp).
 It writes docs/PERFORMANCE.md (bench/notes.md is included in it verbatim) and docs/performance.png.
 """
 import argparse
@@ -47,7 +51,12 @@ TARGETS = {
     "delta_fraction": 0.05,
     "idle_cpu_ms": 2.0,
     "gzip_factor": 5.0,
+    "wide_limit_fraction": 0.6,
 }
+WIDE_SCHEMA = os.path.join(ROOT, "bench", "wide_account.json")
+WIDE_SET = "sample_wideaccounts"
+WIDE_TABLE = "sample_wideaccount"
+WIDE_ROWS = 200000
 
 
 def log(msg):
@@ -64,14 +73,16 @@ def loadavg():
 
 
 class Emulator:
-    def __init__(self, build, work, rows, gzip=False, order="ascending"):
+    def __init__(self, build, work, rows, gzip=False, order="ascending", schema=None, entity_set=None):
         self.work = work
         port_file = os.path.join(work, "emulator.port")
         if os.path.exists(port_file):
             os.remove(port_file)
         args = [os.path.join(build, "emulator", "dataverse-emulator"), "--listen", "127.0.0.1:0",
                 "--port-file", port_file, "--client-id", CLIENT_ID, "--client-secret", SECRET,
-                "--seed", str(rows), "--seed-order", order]
+                "--seed", f"{entity_set}:{rows}" if entity_set else str(rows), "--seed-order", order]
+        if schema:
+            args += ["--schema", schema]
         if gzip:
             args.append("--gzip")
         self.log = open(os.path.join(work, "emulator.log"), "ab")
@@ -94,15 +105,18 @@ class Emulator:
         self.log.close()
 
 
-def write_config(path, base, db, interval_s=60, level="info"):
+BOOK_TABLES = [{"entity_set": "sample_books", "table": "sample_book", "id": "sample_bookid", "key": "sample_bookcode",
+                "columns": ["sample_name", "sample_bookcode", "sample_author"]}]
+
+
+def write_config(path, base, db, interval_s=60, level="info", tables=None):
     cfg = {
         "dataverse": {"url": base, "api_version": "9.2"},
         "auth": {"authority": base, "tenant_id": TENANT, "client_id": CLIENT_ID},
         "database": {"path": db},
         "sync": {"interval_s": interval_s, "page_size": 5000},
         "log": {"level": level},
-        "tables": [{"entity_set": "sample_books", "table": "sample_book", "id": "sample_bookid",
-                    "key": "sample_bookcode", "columns": ["sample_name", "sample_bookcode", "sample_author"]}],
+        "tables": tables or BOOK_TABLES,
     }
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2)
@@ -151,17 +165,17 @@ def fresh_db(path):
             os.remove(path + suffix)
 
 
-def count_rows(db):
-    return query_one(db, "SELECT count(*) FROM sample_book")
+def count_rows(db, table="sample_book"):
+    return query_one(db, f"SELECT count(*) FROM {table}")
 
 
-def rows_differ(db, other):
-    """How many rows of sample_book one database holds that the other does not, both ways."""
+def rows_differ(db, other, table="sample_book"):
+    """How many rows of TABLE one database holds that the other does not, both ways."""
     c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         c.execute("ATTACH DATABASE ? AS other", (f"file:{other}?mode=ro",))
-        return sum(c.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.sample_book EXCEPT "
-                             f"SELECT * FROM {b}.sample_book)").fetchone()[0]
+        return sum(c.execute(f"SELECT count(*) FROM (SELECT * FROM {a}.{table} EXCEPT "
+                             f"SELECT * FROM {b}.{table})").fetchone()[0]
                    for a, b in (("main", "other"), ("other", "main")))
     finally:
         c.close()
@@ -469,6 +483,120 @@ def initial_syncs(build, work, emu, config, db, n, repeat, tag):
     return summarize(runs)
 
 
+def wide_limit(build, config, *args):
+    out = subprocess.run([os.path.join(build, "bench", "dvsync-bench-wide-limit"), "--config", config, *args],
+                         check=True, capture_output=True, text=True, env=env())
+    return json.loads(out.stdout)
+
+
+def bench_wide(build, work, n, repeat):
+    """The wide table: the insert limit on its saved pages and dvsync's initial sync, REPEAT times each
+    (medians), against one emulator seeded with N rows of bench/wide_account.json."""
+    log(f"wide table: starting the emulator (seeding {n} rows of {WIDE_SET})")
+    w = {"rows": n, "load_start": loadavg(), "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")}
+    emu = Emulator(build, work, n, schema=WIDE_SCHEMA, entity_set=WIDE_SET)
+    try:
+        db = os.path.join(work, "mirror-wide.db")
+        limit_db = os.path.join(work, "limit-wide.db")
+        config = os.path.join(work, "dvsync-wide.json")
+        write_config(config, emu.base, db, tables=[{"logical_name": WIDE_TABLE}])
+        pages = os.path.join(work, "pages-wide")
+        shutil.rmtree(pages, ignore_errors=True)
+        w["fetch"] = wide_limit(build, config, "--save-pages", pages)
+        log(f"wide table: limit x{repeat}")
+        limits = [wide_limit(build, config, "--pages", pages, "--db", limit_db) for _ in range(repeat)]
+        if any(x["rows"] != n for x in limits):
+            raise RuntimeError(f"the wide limit inserted {limits[0]['rows']} rows, expected {n}")
+        w["limit"] = summarize(limits)
+        w["limit"]["all_insert_s"] = [round(x["insert_s"], 3) for x in limits]
+        shutil.rmtree(pages, ignore_errors=True)
+        log(f"wide table: dvsync initial sync x{repeat}")
+        runs = []
+        for i in range(repeat):
+            fresh_db(db)
+            m = dvsync_once(build, work, config, f"wide-{n}-{i}")
+            if count_rows(db, WIDE_TABLE) != n:
+                raise RuntimeError(f"dvsync mirrored {count_rows(db, WIDE_TABLE)} rows of {WIDE_TABLE}, expected {n}")
+            runs.append(m)
+        w["dvsync"] = summarize(runs)
+        # The limit did the same work: the same table (columns, types, order) and the same rows.
+        if rows_differ(db, limit_db, WIDE_TABLE):
+            raise RuntimeError(f"the wide limit's {limit_db} differs from dvsync's mirror {db}")
+        w["mirror_columns"] = query_one(db, f"SELECT count(*) FROM pragma_table_info('{WIDE_TABLE}')")
+        w["mirror_mib"] = os.path.getsize(db) / MiB
+        fresh_db(limit_db)
+    finally:
+        emu.stop()
+    w["load_end"] = loadavg()
+    return w
+
+
+def wide_section(w, command):
+    """The wide table's section of the report."""
+    n = w["rows"]
+    d, li = w["dvsync"], w["limit"]
+    rate, limit_rate = n / d["wall_s"], n / li["insert_s"]
+    frac = rate / limit_rate
+    L = ["## A wide table\n",
+         f"Produced by `{command}` on {w['date']}; load average (1, 5, 15 min) {w['load_start']} at start, "
+         f"{w['load_end']} at end; medians of {d['runs']} runs each.\n",
+         f"`bench/wide_account.json`: one account-like table, `{WIDE_TABLE}`, of 63 columns in the proportions of "
+         "a real one (19 strings of 10 to 250 characters, 2 memos, 3 integers, a bigint, 5 booleans, 3 doubles, "
+         "5 money and 2 decimal columns, 4 date-times, 2 date-only columns, 7 picklists, state and status, a "
+         "multi-select, 4 lookups, a customer and an owner, a uniqueidentifier), no alternate key. The emulator "
+         f"is seeded with `--seed {WIDE_SET}:{n:,}`; dvsync is configured with `{{\"logical_name\": \"{WIDE_TABLE}\"}}` "
+         f"alone and resolves the rest from the metadata: {w['mirror_columns']} mirror columns (money and decimals "
+         "add their exact digits, the customer and owner their target table), keyed by the GUID. "
+         f"Initial read: {li['pages']:.0f} pages, {li['bytes'] / MiB:,.0f} MiB of JSON; the mirror file "
+         f"{w['mirror_mib']:,.0f} MiB.\n",
+         "The limit (`build-release/bench/dvsync-bench-wide-limit`): the configuration resolved as the daemon "
+         "resolves it, the initial read saved with the daemon's Dataverse client (same URL and headers), parsed "
+         "with the daemon's typed parser before the clock starts, then the same rows inserted into the same table "
+         "(the daemon's `CREATE TABLE`, PRAGMAs and page size; its column order and bindings) with one prepared "
+         "`INSERT`, in one transaction. After the runs the limit's table and dvsync's mirror hold the same rows "
+         "(`EXCEPT` both ways is empty).\n",
+         "| Target | Measured | |",
+         "|---|---|---|",
+         f"| initial sync >= 60% of the SQLite insert limit (one transaction) | {rate:,.0f} rows/s = {frac:.0%} of "
+         f"{limit_rate:,.0f} rows/s | {verdict(frac >= TARGETS['wide_limit_fraction'])} |",
+         f"| peak RSS <= 64 MiB | {d['rss_mib']:.1f} MiB | {verdict(d['rss_mib'] <= TARGETS['rss_mib'])} |",
+         "",
+         "| Rows | dvsync wall | dvsync cycle | dvsync CPU (user + sys) | dvsync rows/s | limit: insert | limit rows/s | "
+         "limit: parse (not in the limit) | fetch and save to files |",
+         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         f"| {n:,} | {d['wall_s']:.2f} s | {d['cycle_ms'] / 1000:.2f} s | {d['cpu_s']:.2f} s ({d['user_s']:.2f} + "
+         f"{d['sys_s']:.2f}) | {rate:,.0f} | {li['insert_s']:.2f} s | {limit_rate:,.0f} | {li['parse_s']:.2f} s | "
+         f"{w['fetch']['fetch_s']:.2f} s |",
+         "",
+         f"All runs, dvsync wall: {', '.join(f'{x:.2f} s' for x in d['all_wall_s'])}; limit insert: "
+         f"{', '.join(f'{x:.2f} s' for x in li['all_insert_s'])}.\n"]
+    return L
+
+
+def splice_section(path, section):
+    """Replaces the report's section that starts with the first line of SECTION (up to the next
+    second-level heading), or puts it before "## Commands"; and brings bench/notes.md up to date."""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    head = section[0].rstrip("\n")
+    if head in lines:
+        start = lines.index(head)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    else:
+        start = end = lines.index("## Commands")
+    lines = lines[:start] + "\n".join(section).split("\n") + lines[end:]
+    # bench/notes.md closes the report: its current text replaces the copy there.
+    notes = os.path.join(ROOT, "bench", "notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            text = f.read().rstrip() + "\n"
+        first = text.split("\n", 1)[0]
+        if first in lines:
+            lines = lines[:lines.index(first)] + text.split("\n")
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
 def micro(build):
     """The Google Benchmark micro-benchmarks, when they were built: name, time per iteration, rate."""
     exe = os.path.join(build, "bench", "micro", "dvsync-bench-micro")
@@ -490,7 +618,8 @@ def summarize(runs):
         keys += [k for k in x if k not in keys and isinstance(x[k], (int, float))]
     for k in keys:
         out[k] = median([x[k] for x in runs if k in x])
-    out["all_wall_s"] = [round(x["wall_s"], 3) for x in runs]
+    if all("wall_s" in x for x in runs):
+        out["all_wall_s"] = [round(x["wall_s"], 3) for x in runs]
     return out
 
 
@@ -767,6 +896,8 @@ def report(results, meta, path, png_name):
             rate = f"{b['items_per_second']:,.0f}" if b["items_per_second"] else ""
             L.append(f"| `{b['name']}` | {b['real']:,.2f} {b['unit']} | {b['cpu']:,.2f} {b['unit']} | {rate} |")
         L.append("")
+    if meta.get("wide"):
+        L += wide_section(meta["wide"], meta["command"])
     L.append("## Commands\n")
     L.append("```sh")
     L.append(meta["command"])
@@ -774,7 +905,8 @@ def report(results, meta, path, png_name):
     L.append("It builds `build-release` (CMake Release), then `bench/run.sh` runs `bench/bench.py`, which for each "
              "size starts `dataverse-emulator --seed N` and drives `dvsync once` / `dvsync run`, "
              "`build-release/bench/dvsync-bench-limit`, `build-release/bench/dvsync-bench-delta-limit` and "
-             "`bench/peer/python_sync.py`. "
+             "`bench/peer/python_sync.py`; then `dataverse-emulator --schema bench/wide_account.json` and "
+             "`build-release/bench/dvsync-bench-wide-limit` for the wide table. "
              f"Working files: `{meta['work']}`.\n")
     notes = os.path.join(ROOT, "bench", "notes.md")
     if os.path.exists(notes):
@@ -829,8 +961,13 @@ def main():
     p.add_argument("--repeat", type=int, default=5, help="runs per measurement (default %(default)s; the machine is shared, the median of 5 varies less)")
     p.add_argument("--work", help="working directory (default BUILD/bench-work)")
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
+    p.add_argument("--wide-rows", type=int, default=WIDE_ROWS,
+                   help="rows of the wide table (default %(default)s; 0 leaves it out)")
+    p.add_argument("--wide-only", action="store_true",
+                   help="measure the wide table only, and rewrite its section of the report")
     p.add_argument("--report-only", action="store_true",
-                   help="rewrite the report and plot from the raw figures of the last run (WORK/<out>.json)")
+                   help="rewrite the report and plot from the raw figures of the last run (WORK/<out>.json); "
+                        "with --wide-only, the wide table's section (WORK/<out>-wide.json)")
     args = p.parse_args()
 
     build = os.path.abspath(args.build)
@@ -839,6 +976,13 @@ def main():
     png = os.path.splitext(args.out)[0].lower() + ".png"
     # One file of raw figures per report, so that a trial run elsewhere keeps the real one.
     raw = os.path.join(work, os.path.splitext(os.path.basename(args.out))[0] + ".json")
+    wide_raw = os.path.splitext(raw)[0] + "-wide.json"
+    if args.report_only and args.wide_only:
+        with open(wide_raw) as f:
+            saved = json.load(f)
+        splice_section(args.out, wide_section(saved["wide"], saved["command"]))
+        log(f"rewrote the wide table's section of {args.out} from {wide_raw}")
+        return
     if args.report_only:
         with open(raw) as f:
             saved = json.load(f)
@@ -846,15 +990,31 @@ def main():
         report(saved["results"], saved["meta"], args.out, os.path.basename(png))
         log(f"rewrote {args.out} and {png} from {raw}")
         return
+    if args.wide_only:
+        command = "./run bench --wide-only" + ("" if args.wide_rows == WIDE_ROWS else f" --wide-rows {args.wide_rows}") + \
+                  f" --repeat {args.repeat}"
+        log(f"load average {loadavg()}; working in {work}")
+        wide = bench_wide(build, work, args.wide_rows, args.repeat)
+        with open(wide_raw, "w") as f:
+            json.dump({"command": command, "wide": wide}, f, indent=2)
+        if not os.path.exists(args.out):
+            with open(args.out, "w") as f:
+                f.write("# Performance\n\n## Commands\n")
+        splice_section(args.out, wide_section(wide, command))
+        log(f"wrote the wide table's section of {args.out}; raw figures in {wide_raw}")
+        return
     sizes = sorted(int(x) for x in args.rows.split(","))
     command = "./run bench" + ("" if args.rows == "10000,100000,1000000" else f" --rows {args.rows}") + \
-              ("" if args.repeat == 3 else f" --repeat {args.repeat}")
+              ("" if args.repeat == 3 else f" --repeat {args.repeat}") + \
+              ("" if args.wide_rows == WIDE_ROWS else f" --wide-rows {args.wide_rows}")
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip() or "unknown"
     meta = {"command": command, "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "machine": machine(), "load_start": loadavg(), "commit": commit, "work": work}
     log(f"load average {meta['load_start']}; working in {work}")
     results = [bench_size(build, work, n, args.repeat, full=(n == sizes[-1])) for n in sizes]
+    if args.wide_rows:
+        meta["wide"] = bench_wide(build, work, args.wide_rows, args.repeat)
     log("micro-benchmarks")
     meta["micro"] = micro(build)
     meta["load_end"] = loadavg()

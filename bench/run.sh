@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# ./run bench [--rows N,...] [--repeat K]: called by ./run with the Release build directory.
+# ./run bench [--rows N,...] [--repeat K] [--wide-rows N] [--wide-only]: called by ./run with the Release build directory.
 # Writes docs/PERFORMANCE.md and docs/performance.png; see bench/bench.py.
 set -euo pipefail
-build=${1:?usage: bench/run.sh BUILD_DIR [--rows N,...] [--repeat K]}
+build=${1:?usage: bench/run.sh BUILD_DIR [--rows N,...] [--repeat K] [--wide-rows N] [--wide-only]}
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Debian's interpreter: python3-requests and python3-matplotlib come from tools/packages.txt.

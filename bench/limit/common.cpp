@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include "store/database.hpp"
 #include "store/pragmas.hpp"
 #include "store/sqlite.hpp"
 #include "store/table_layout.hpp"
@@ -127,6 +128,15 @@ book_table book_table_sql() {
   book_table out{store::quote_identifier(spec.table), {}};
   for (auto const& c : layout->columns) out.columns.push_back(store::quote_identifier(c));
   return out;
+}
+
+void create_mirror_database(std::string const& path, config::table_spec const& spec) {
+  for (char const* suffix : {"", "-wal", "-shm"}) fs::remove(path + suffix);
+  config::database_settings settings;
+  settings.path = path;
+  auto made = store::database::open(settings);
+  if (!made) throw std::runtime_error(made.error().message);
+  if (auto r = made->ensure_table(spec); !r) throw std::runtime_error(r.error().message);
 }
 
 void check(sqlite3* db, int rc, char const* what) {

@@ -56,6 +56,10 @@ struct book_table {
 };
 book_table book_table_sql();
 
+// A new database at `path` (any old one and its WAL removed) made by the daemon's own code
+// (store::database::open: its schema, pragmas and page size), holding the mirror table of `spec`.
+void create_mirror_database(std::string const& path, config::table_spec const& spec);
+
 void check(sqlite3* db, int rc, char const* what);
 void exec(sqlite3* db, std::string const& sql);
 // Opens an existing database and applies the daemon's per-connection PRAGMAs

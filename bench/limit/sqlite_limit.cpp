@@ -15,15 +15,13 @@
 // sort_s (0 in arrival order), insert_s (BEGIN to the last COMMIT).
 #include "common.hpp"
 
-#include "config/settings.hpp"
-#include "store/database.hpp"
+#include "store/table_layout.hpp"
 
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,16 +47,7 @@ int main(int argc, char** argv) try {
   auto s1 = clock_type::now();
 
   // The daemon's schema and pragmas, from the daemon's own code.
-  std::filesystem::remove(db_path);
-  std::filesystem::remove(db_path + "-wal");
-  std::filesystem::remove(db_path + "-shm");
-  {
-    dvsync::config::database_settings settings;
-    settings.path = db_path;
-    auto made = dvsync::store::database::open(settings);
-    if (!made) throw std::runtime_error(made.error().message);
-    if (auto r = made->ensure_table(book_spec()); !r) throw std::runtime_error(r.error().message);
-  }
+  create_mirror_database(db_path, book_spec());
   sqlite3* db = open_with_daemon_pragmas(db_path);
   auto table = book_table_sql();
   auto layout = dvsync::store::make_layout(book_spec());

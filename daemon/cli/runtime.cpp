@@ -16,8 +16,9 @@ class dataverse_pages final : public sync::page_source {
  public:
   dataverse_pages(dataverse::client& c, std::function<void()> on_page) : client_(c), on_page_(std::move(on_page)) {}
 
-  boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets) override {
-    auto body = co_await client_.get(std::move(url), lookup_targets);
+  boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets,
+                                                        std::size_t values_per_row) override {
+    auto body = co_await client_.get(std::move(url), lookup_targets, values_per_row);
     if (body && on_page_) on_page_();
     co_return body;
   }

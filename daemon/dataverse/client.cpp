@@ -67,15 +67,22 @@ client::client(http::client& http, auth::token_provider& tokens, client_options 
   while (!options_.api_root.empty() && options_.api_root.back() == '/') options_.api_root.pop_back();
 }
 
-asio::awaitable<core::result<std::string>> client::get(std::string url, bool lookup_targets) {
-  return fetch(std::move(url), true, lookup_targets);
+int rows_per_page(client_options const& o, std::size_t values_per_row) {
+  if (values_per_row == 0) return o.page_size;
+  auto const fitting = static_cast<std::size_t>(std::max(o.cells_per_page, 1)) / values_per_row;
+  return static_cast<int>(std::clamp<std::size_t>(fitting, std::min(100, o.page_size), o.page_size));
+}
+
+asio::awaitable<core::result<std::string>> client::get(std::string url, bool lookup_targets, std::size_t values_per_row) {
+  return fetch(std::move(url), true, lookup_targets, rows_per_page(options_, values_per_row));
 }
 
 asio::awaitable<core::result<std::string>> client::get_metadata(std::string query) {
-  return fetch(options_.api_root + "/" + query, false, false);
+  return fetch(options_.api_root + "/" + query, false, false, options_.page_size);
 }
 
-asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool track_changes, bool lookup_targets) {
+asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool track_changes, bool lookup_targets,
+                                                         int page_size) {
   http::backoff const policy(options_.backoff_base, options_.backoff_cap, options_.random);
   bool refreshed_after_401 = false;
   bool force_refresh = false;
@@ -89,7 +96,7 @@ asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool t
     if (!token) {
       failure = token.error();
     } else {
-      auto res = co_await http_.send(make_request(url, *token, track_changes, lookup_targets, options_.page_size));
+      auto res = co_await http_.send(make_request(url, *token, track_changes, lookup_targets, page_size));
       if (!res) {
         failure = res.error();
       } else {
@@ -157,7 +164,7 @@ asio::awaitable<void> client::wait(std::chrono::milliseconds d) {
 }
 
 asio::awaitable<core::result<int>> client::change_tracking_retention_days() {
-  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false, false);
+  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false, false, options_.page_size);
   if (!body) co_return body.error();
 
   boost::system::error_code ec;

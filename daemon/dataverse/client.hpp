@@ -20,7 +20,8 @@ namespace dvsync::dataverse {
 
 struct client_options {
   std::string api_root;                  // https://org.crm.dynamics.com/api/data/v9.2 (no trailing slash)
-  int page_size = 5000;                  // odata.maxpagesize
+  int page_size = 5000;                  // odata.maxpagesize, for rows of up to cells_per_page / page_size values
+  int cells_per_page = 100'000;          // a page of a wide table asks for fewer rows (rows_per_page)
   int max_attempts = 6;                  // attempts per request, the first included
   std::chrono::milliseconds backoff_base{std::chrono::seconds{1}};
   std::chrono::milliseconds backoff_cap{std::chrono::seconds{60}};
@@ -33,6 +34,11 @@ struct client_options {
   // each as progress, so it can tell a long but healthy retry sequence from a hang.
   std::function<void()> on_progress;
 };
+
+// The rows a page may hold: the configured page size, or fewer for rows of many values, so that
+// a page of a 60-column table holds about as many values as one of a 20-column table (its parsed
+// rows, not the row count, set the daemon's memory). Never below 100.
+int rows_per_page(client_options const& o, std::size_t values_per_row);
 
 // The options the configuration implies: api_root from dataverse.url and api_version, the sync
 // section's page size, attempts, backoff and Retry-After cap; default sleep and randomness.
@@ -52,8 +58,10 @@ class client {
 
   // GETs an absolute URL (a built initial URL, a nextLink or a deltaLink, sent unchanged) with
   // `Prefer: odata.track-changes,odata.maxpagesize=N` and returns the body of the 2xx answer.
-  // `lookup_targets` also asks for the lookuplogicalname annotation of lookups.
-  boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets = false);
+  // `lookup_targets` also asks for the lookuplogicalname annotation of lookups; `values_per_row`
+  // (0: unknown) bounds the page size, see rows_per_page.
+  boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets = false,
+                                                        std::size_t values_per_row = 0);
 
   // GETs a metadata query relative to the Web API root (dataverse/metadata.hpp), untracked.
   boost::asio::awaitable<core::result<std::string>> get_metadata(std::string query);
@@ -64,7 +72,8 @@ class client {
   client_stats const& stats() const { return stats_; }
 
  private:
-  boost::asio::awaitable<core::result<std::string>> fetch(std::string url, bool track_changes, bool lookup_targets);
+  boost::asio::awaitable<core::result<std::string>> fetch(std::string url, bool track_changes, bool lookup_targets,
+                                                          int page_size);
   boost::asio::awaitable<void> wait(std::chrono::milliseconds d);
 
   http::client& http_;

@@ -40,10 +40,14 @@ boost::asio::awaitable<fetched> fetch(page_source* source, std::string url, conf
   fetched out;
   bool const lookup_targets =
       std::any_of(spec->columns.begin(), spec->columns.end(), [](config::column_spec const& c) { return c.polymorphic; });
-  out.body = co_await source->get(std::move(url), lookup_targets);
+  // Every field of a row, its id and version.
+  std::size_t const values = config::fields_of(*spec).size() + 2;
+  out.body = co_await source->get(std::move(url), lookup_targets, values);
   if (out.body) {
     out.page = dataverse::parse_page(*out.body, *spec);
-    *out.body = std::string();
+    // Not `= std::string()`: libstdc++ copies a short string into the old buffer and keeps its
+    // capacity, so a page's body stayed in memory until the next page was parsed.
+    std::string().swap(*out.body);
   }
   co_return out;
 }

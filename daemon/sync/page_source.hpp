@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstddef>
 #include <string>
 
 namespace dvsync::sync {
@@ -14,7 +15,9 @@ class page_source {
   // GETs one page (an initial query, a nextLink or a delta link) and returns its body. Transient
   // failures are retried inside; what comes back is final for this attempt of the cycle.
   // `lookup_targets`: the table has lookups to several tables, whose target names are wanted.
-  virtual boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets) = 0;
+  // `values_per_row`: what a row of the table brings, for the page size.
+  virtual boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets,
+                                                                std::size_t values_per_row) = 0;
 };
 
 }  // namespace dvsync::sync

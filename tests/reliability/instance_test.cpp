@@ -54,6 +54,12 @@ TEST_F(instance_test, a_second_daemon_on_the_same_database_refuses_to_start) {
   while (read_file((dir_ / "first.log").string()).find("event=token.retention") == std::string::npos &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
+  // The checkpoint a cycle leaves runs on the store thread after it: wait until the files rest.
+  for (auto rest = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < rest;) {
+    auto const db = file_stamp(db_path_), wal = file_stamp(db_path_ + "-wal");
+    std::this_thread::sleep_for(300ms);
+    if (file_stamp(db_path_) == db && file_stamp(db_path_ + "-wal") == wal) break;
+  }
   auto const db_before = file_stamp(db_path_), wal_before = file_stamp(db_path_ + "-wal");
   auto const lock_before = read_file(db_path_ + "-lock");
   EXPECT_EQ(lock_before, fmt::format("{}\n", first.pid()));

@@ -32,3 +32,20 @@ TEST(ClientOptionsTest, ComeFromTheConfiguration) {
 
 }  // namespace
 }  // namespace dvsync::dataverse
+
+namespace dvsync::dataverse {
+namespace {
+
+TEST(RowsPerPage, AWideTableAsksForFewerRowsSoThatAPageHoldsAboutAsManyValues) {
+  client_options o;  // page_size 5000, 100,000 values a page
+  EXPECT_EQ(rows_per_page(o, 0), 5000) << "unknown width: the configured size";
+  EXPECT_EQ(rows_per_page(o, 5), 5000) << "sample_book's rows fit";
+  EXPECT_EQ(rows_per_page(o, 20), 5000);
+  EXPECT_EQ(rows_per_page(o, 79), 1265) << "a 77-column mirror row with its id and version";
+  EXPECT_EQ(rows_per_page(o, 100000), 100) << "never below 100 rows";
+  o.page_size = 50;
+  EXPECT_EQ(rows_per_page(o, 100000), 50) << "nor above the configured size";
+}
+
+}  // namespace
+}  // namespace dvsync::dataverse
