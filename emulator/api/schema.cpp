@@ -10,7 +10,7 @@
 
 namespace emulator {
 
-std::string_view builtin_schema_json();  // builtin_schema.cpp
+std::string_view builtin_schema_json();  // generated from emulator/schema/dataverse_sample.json
 
 namespace {
 
