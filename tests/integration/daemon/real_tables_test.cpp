@@ -361,19 +361,11 @@ std::string tail_of(std::string const& path) {
 
 class real_tables_test : public daemon_test {
  protected:
-  void write_tables(std::string const& tables_json, config_overrides const& o = {}) {
-    auto origin = emulator_->origin();
-    write_file(config_path_, fmt::format(R"({{
-  "dataverse": {{ "url": "{0}", "api_version": "9.2" }},
-  "auth": {{ "authority": "{0}", "tenant_id": "dvsync-test-tenant", "client_id": "{1}" }},
-  "database": {{ "path": "{2}" }},
-  "sync": {{ "interval_s": {3}, "page_size": {4}, "max_attempts": {5}, "backoff_base_s": {6},
-             "backoff_cap_s": {7}, "retry_after_cap_s": {8}, "request_timeout_s": {9}, "metadata_refresh_s": {3} }},
-  "tables": {10}
-}})",
-                                         origin, emulator_client_id, db_path_, o.interval_s, o.page_size, o.max_attempts,
-                                         o.backoff_base_s, o.backoff_cap_s, o.retry_after_cap_s, o.request_timeout_s,
-                                         tables_json));
+  // Metadata is read again at every cycle's interval, so that run tests see a column added.
+  void write_tables(std::string const& tables_json, config_overrides o = {}) {
+    o.tables = tables_json;
+    o.extra_sync = fmt::format(R"(, "metadata_refresh_s": {})", o.interval_s);
+    write_config(o);
   }
 
   void seed(std::string const& entity_set, int count) {
