@@ -6,4 +6,9 @@ build=${1:?usage: bench/run.sh BUILD_DIR [--rows N,...] [--repeat K] [--wide-row
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Debian's interpreter: python3-requests and python3-matplotlib come from tools/packages.txt.
+# --tables-only [OPTIONS]: only the many-tables benchmark (bench/tables.py --help for its options).
+if [ "${1:-}" = "--tables-only" ]; then
+  shift
+  exec /usr/bin/python3 "$root/bench/tables.py" --build "$build" "$@"
+fi
 exec /usr/bin/python3 "$root/bench/bench.py" --build "$build" "$@"

@@ -79,6 +79,9 @@ int main(int argc, char** argv) {
   routing.check_bearer = !o.no_auth;
   routing.gzip = o.gzip;
   routing.throttle = o.throttle;
+  routing.execution_limit = o.execution_limit;
+  routing.max_concurrent = o.max_concurrent;
+  routing.dop_hint = o.dop_hint;
   emulator::router routes(*api, routing);
 
   try {

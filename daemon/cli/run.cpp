@@ -201,6 +201,9 @@ class daemon_process {
 
   ops::http_reply answer(std::string_view method, std::string_view target) {
     monitor_.metrics().client(rt_.dataverse().stats());
+    auto const& gate = rt_.dataverse().gate();
+    monitor_.metrics().requests_gate(gate.limit(), gate.in_flight(), gate.lowered_count());
+    monitor_.metrics().progress(rt_.engine().progress(), steady::now());
     if (auto bytes = rt_.database().wal_bytes()) monitor_.metrics().wal_bytes(*bytes);
     return monitor_.respond(method, target, unix_now(), steady::now());
   }

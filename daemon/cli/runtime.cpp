@@ -23,6 +23,10 @@ class dataverse_pages final : public sync::page_source {
     co_return body;
   }
 
+  boost::asio::awaitable<core::result<std::int64_t>> row_estimate(std::string logical_name) override {
+    return client_.total_record_count(std::move(logical_name));
+  }
+
  private:
   dataverse::client& client_;
   std::function<void()> on_page_;
@@ -65,6 +69,7 @@ runtime::~runtime() = default;
 
 sched::scheduler& runtime::scheduler() { return parts_->scheduler; }
 sync::catalog& runtime::catalog() { return parts_->catalog; }
+sync::engine& runtime::engine() { return parts_->engine; }
 dataverse::client& runtime::dataverse() { return parts_->conn.dataverse; }
 store::database& runtime::database() { return parts_->db; }
 

@@ -25,6 +25,7 @@ class database;
 
 namespace dvsync::sync {
 class catalog;
+class engine;
 }
 
 namespace dvsync::cli {
@@ -43,6 +44,7 @@ class runtime {
   boost::asio::io_context& io() { return io_; }
   sched::scheduler& scheduler();
   sync::catalog& catalog();
+  sync::engine& engine();
   dataverse::client& dataverse();
   store::database& database();
   config::settings const& settings() const { return settings_; }

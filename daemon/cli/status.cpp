@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -29,6 +30,37 @@ std::string when(std::optional<std::int64_t> t, std::int64_t now) {
   return fmt::format("{} ({} s ago)", iso_time(*t), now - *t);
 }
 
+// How far a table's cycle has come, as the database has it: rows staged, the service's estimate,
+// and the rate since the cycle began (a cycle resumed after a stop counts the stop in its time).
+struct load_progress {
+  std::int64_t rows_done = 0;
+  std::optional<std::int64_t> rows_expected;
+  std::optional<double> percent;
+  double rows_per_s = 0;
+  std::optional<std::int64_t> eta_s;
+};
+
+load_progress progress_of(store::table_status const& t, std::int64_t now) {
+  load_progress p;
+  p.rows_done = t.rows_staged;
+  p.rows_expected = t.rows_expected;
+  if (t.rows_expected && *t.rows_expected > 0)
+    p.percent = std::min(100.0, 100.0 * static_cast<double>(t.rows_staged) / static_cast<double>(*t.rows_expected));
+  if (t.cycle_started_at && now > *t.cycle_started_at)
+    p.rows_per_s = static_cast<double>(t.rows_staged) / static_cast<double>(now - *t.cycle_started_at);
+  if (t.rows_expected && p.rows_per_s > 0)
+    p.eta_s = static_cast<std::int64_t>(static_cast<double>(std::max<std::int64_t>(*t.rows_expected - t.rows_staged, 0)) / p.rows_per_s + 0.5);
+  return p;
+}
+
+std::string describe(load_progress const& p) {
+  std::string out = fmt::format("{} rows", p.rows_done);
+  if (p.rows_expected) out += fmt::format(" of about {} ({:.0f}%)", *p.rows_expected, p.percent.value_or(0));
+  out += fmt::format(", {:.0f} rows/s", p.rows_per_s);
+  if (p.eta_s) out += fmt::format(", about {} s left", *p.eta_s);
+  return out;
+}
+
 void print_text(std::vector<store::table_status> const& tables, std::optional<int> retention_days, std::int64_t now) {
   for (auto const& t : tables) {
     std::printf("%s (%s): %s, %lld rows, %lld rejects\n", t.table.c_str(), t.entity_set.c_str(), store::to_string(t.phase),
@@ -46,9 +78,11 @@ void print_text(std::vector<store::table_status> const& tables, std::optional<in
       std::printf("  last cycle:   %lld pages, %lld upserts, %lld deletes, %lld rejects\n",
                   static_cast<long long>(t.last_cycle_pages), static_cast<long long>(t.last_cycle_upserts),
                   static_cast<long long>(t.last_cycle_deletes), static_cast<long long>(t.last_cycle_rejects));
-    if (t.cycle_kind)
+    if (t.cycle_kind) {
       std::printf("  in progress:  %s cycle (%s), %lld pages staged\n", store::to_string(*t.cycle_kind), t.cycle_reason.c_str(),
                   static_cast<long long>(t.pages_staged));
+      std::printf("  progress:     %s\n", describe(progress_of(t, now)).c_str());
+    }
     if (t.resync_requested) std::printf("  full resync requested for the next cycle\n");
     std::printf("  last error:   %s\n",
                 t.last_error ? fmt::format("{} at {}", *t.last_error, when(t.last_error_at, now)).c_str() : "none");
@@ -76,6 +110,11 @@ void print_json(std::vector<store::table_status> const& tables, std::optional<in
     o["token_expiry_warning"] = ops::token_expiry_warning(t.token_age_s, retention_days);
     o["cycle_in_progress"] = t.cycle_kind ? boost::json::value(store::to_string(*t.cycle_kind)) : nullptr;
     o["pages_staged"] = t.pages_staged;
+    if (t.cycle_kind) {
+      auto const p = progress_of(t, now);
+      o["progress"] = {{"rows_done", p.rows_done}, {"rows_expected", opt(p.rows_expected)}, {"percent", opt(p.percent)},
+                       {"rows_per_s", p.rows_per_s}, {"eta_s", opt(p.eta_s)}};
+    }
     o["resync_requested"] = t.resync_requested;
     o["last_cycle"] = {{"pages", t.last_cycle_pages}, {"upserts", t.last_cycle_upserts},
                        {"deletes", t.last_cycle_deletes}, {"rejects", t.last_cycle_rejects}};

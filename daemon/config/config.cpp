@@ -399,11 +399,12 @@ table_config read_table(reader& r, json::value const& v, std::string const& path
     return t;
   }
   json::object const& o = v.get_object();
-  r.only_keys(o, path, {"logical_name", "entity_set", "table", "id", "key", "columns", "exclude_columns"});
+  r.only_keys(o, path, {"logical_name", "entity_set", "table", "id", "key", "columns", "exclude_columns", "interval_s"});
   t.logical_name = optional_identifier(r, o, "logical_name", path).value_or("");
   t.entity_set = optional_identifier(r, o, "entity_set", path).value_or("");
   t.id = optional_identifier(r, o, "id", path).value_or("");
   t.key = optional_identifier(r, o, "key", path).value_or("");
+  if (auto v = r.integer(o, "interval_s", path, 1, 30 * 86400)) t.interval = std::chrono::seconds(*v);
   if (!o.contains("logical_name") && !o.contains("entity_set"))
     r.add(member_path(path, "logical_name"), "is required (or entity_set, for an entry that names its collection)");
   if (o.contains("table")) {
@@ -512,7 +513,7 @@ void read_settings(reader& r, json::object const& root, settings& s) {
     constexpr std::int64_t day = 86400;
     r.only_keys(*o, "sync",
                 {"interval_s", "page_size", "request_timeout_s", "max_attempts", "backoff_base_s", "backoff_cap_s",
-                 "retry_after_cap_s", "metadata_refresh_s"});
+                 "retry_after_cap_s", "metadata_refresh_s", "max_parallel_requests"});
     if (auto v = r.integer(*o, "interval_s", "sync", 1, 30 * day)) s.sync.interval = std::chrono::seconds(*v);
     // Dataverse refuses odata.maxpagesize above 5000.
     if (auto v = r.integer(*o, "page_size", "sync", 1, 5000)) s.sync.page_size = static_cast<int>(*v);
@@ -530,6 +531,9 @@ void read_settings(reader& r, json::object const& root, settings& s) {
     if (auto v = r.integer(*o, "retry_after_cap_s", "sync", 1, day)) s.sync.retry_after_cap = std::chrono::seconds(*v);
     if (auto v = r.integer(*o, "metadata_refresh_s", "sync", 1, 30 * day))
       s.sync.metadata_refresh = std::chrono::seconds(*v);
+    // Dataverse refuses a user's 53rd concurrent request (0x80072326, protocol §6.1).
+    if (auto v = r.integer(*o, "max_parallel_requests", "sync", 1, 52))
+      s.sync.max_parallel_requests = static_cast<int>(*v);
   }
 
   if (auto const* o = r.section(root, "tls", "", false)) {

@@ -21,6 +21,7 @@ struct table_config {
   std::string key;                   // alternate key column, the mirror's PRIMARY KEY; empty: the id
   std::optional<std::vector<std::string>> columns = {};  // default: every attribute that can be mirrored
   std::vector<std::string> exclude_columns = {};
+  std::optional<std::chrono::seconds> interval = {};   // default: sync.interval_s
 };
 
 struct dataverse_settings {
@@ -50,6 +51,8 @@ struct sync_settings {
   std::chrono::seconds backoff_cap{60};
   std::chrono::seconds retry_after_cap{300};   // absurd Retry-After values are clipped to this
   std::chrono::seconds metadata_refresh{3600}; // tables' metadata (columns, labels) read again after this
+  // Requests in flight at once across every table: the service's x-ms-dop-hint, at most this.
+  int max_parallel_requests = 8;
 };
 
 struct tls_settings {

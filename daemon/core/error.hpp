@@ -43,12 +43,13 @@ struct error {
   std::string message;
   int http_status = 0;                               // 0 when no response arrived
   std::optional<std::chrono::seconds> retry_after;   // from Retry-After, already capped
+  std::string service_code;                          // Dataverse's error code, e.g. 0x80072326
 };
 
 template <class T>
 using result = boost::system::result<T, error>;
 
-inline error make_error(errc code, std::string message) { return error{code, std::move(message), 0, {}}; }
+inline error make_error(errc code, std::string message) { return error{code, std::move(message), 0, {}, {}}; }
 
 // True for failures that a later attempt of the same request may not see.
 bool is_transient(errc code);

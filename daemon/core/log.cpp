@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 
 namespace dvsync::core::log {
 namespace {
@@ -127,11 +128,55 @@ std::string render(options const& o, level lv, std::string_view event, std::init
   return out;
 }
 
+namespace {
+
+// The footer and whether it is on the screen; guarded by footer_mutex, which also keeps a line
+// from being written between an erase and a redraw.
+std::mutex footer_mutex;
+std::string footer;
+
+void erase_footer() {
+  if (footer.empty()) return;
+  // The cursor is at the end of the footer's last line: clear it and the lines above it.
+  std::string erase = "\r\x1b[K";
+  for (char c : footer)
+    if (c == '\n') erase += "\x1b[1A\x1b[K";
+  std::fwrite(erase.data(), 1, erase.size(), stderr);
+}
+
+void draw_footer() {
+  if (footer.empty()) return;
+  std::fwrite(footer.data(), 1, footer.size(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+void set_footer(std::string text) {
+  std::lock_guard lock(footer_mutex);
+  erase_footer();
+  footer = std::move(text);
+  draw_footer();
+}
+
+void print_line(std::FILE* stream, std::string_view line) {
+  std::lock_guard lock(footer_mutex);
+  erase_footer();
+  std::fflush(stderr);
+  std::fwrite(line.data(), 1, line.size(), stream);
+  std::fputc('\n', stream);
+  std::fflush(stream);
+  draw_footer();
+}
+
 void write(level lv, std::string_view event, std::initializer_list<field> fields) {
   if (lv < g_options.min_level) return;
   std::string line = render(g_options, lv, event, fields);
   line += '\n';
+  std::lock_guard lock(footer_mutex);
+  erase_footer();
   std::fwrite(line.data(), 1, line.size(), stderr);
+  draw_footer();
 }
 
 std::string fingerprint(std::string_view value) {

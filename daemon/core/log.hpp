@@ -3,6 +3,7 @@
 // Values are quoted when needed and CR/LF are escaped, so a value can never forge a line.
 // Never pass a secret, a bearer token or a full delta link as a value: use fingerprint().
 #include <concepts>
+#include <cstdio>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -44,6 +45,13 @@ inline void debug(std::string_view e, std::initializer_list<field> f = {}) { wri
 inline void info(std::string_view e, std::initializer_list<field> f = {}) { write(level::info, e, f); }
 inline void warn(std::string_view e, std::initializer_list<field> f = {}) { write(level::warn, e, f); }
 inline void error(std::string_view e, std::initializer_list<field> f = {}) { write(level::error, e, f); }
+
+// Lines kept below the log on a terminal (`dvsync once`'s live progress, one line per table):
+// erased before anything is written through write() or print_line() and drawn again after it.
+// Empty: none. Only for a terminal on stderr; the caller checks isatty.
+void set_footer(std::string text);
+// Writes one line (a newline is added) to `stream`, above the footer.
+void print_line(std::FILE* stream, std::string_view line);
 
 // Formats one event as it would be written (without the trailing newline); for tests.
 std::string render(options const& o, level lv, std::string_view event, std::initializer_list<field> fields);

@@ -22,6 +22,23 @@ using core::errc;
 
 namespace {
 
+// The service's error code when the user has more requests in flight than it allows (protocol §6.1).
+constexpr std::string_view concurrency_limit_code = "0x80072326";
+
+// x-ms-dop-hint: the service's recommended degree of parallelism (protocol §1.4). Absent or not a
+// number: no hint.
+std::optional<int> dop_hint(http::response const& res) {
+  auto value = res.header("x-ms-dop-hint");
+  if (!value) return std::nullopt;
+  int n = 0;
+  for (char c : *value) {
+    if (c < '0' || c > '9' || n > 100'000) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  if (value->empty() || n < 1) return std::nullopt;
+  return n;
+}
+
 // Asked for only when a table has lookups to several tables: the annotation names the row's
 // target table. FormattedValue annotations are never asked for: with them, a delta link was once
 // reported missing from tracked reads (MicrosoftDocs/powerapps-docs issue 439).
@@ -53,6 +70,7 @@ client_options make_client_options(config::settings const& settings, std::stop_t
   o.api_root = root + "/api/data/v" + settings.dataverse.api_version;
   o.page_size = settings.sync.page_size;
   o.max_attempts = settings.sync.max_attempts;
+  o.max_parallel_requests = settings.sync.max_parallel_requests;
   o.backoff_base = settings.sync.backoff_base;
   o.backoff_cap = settings.sync.backoff_cap;
   o.retry_after_cap = settings.sync.retry_after_cap;
@@ -61,7 +79,7 @@ client_options make_client_options(config::settings const& settings, std::stop_t
 }
 
 client::client(http::client& http, auth::token_provider& tokens, client_options options)
-    : http_(http), tokens_(tokens), options_(std::move(options)) {
+    : http_(http), tokens_(tokens), options_(std::move(options)), gate_(options_.max_parallel_requests) {
   if (!options_.random) options_.random = http::default_random();
   options_.max_attempts = std::max(options_.max_attempts, 1);
   while (!options_.api_root.empty() && options_.api_root.back() == '/') options_.api_root.pop_back();
@@ -96,14 +114,26 @@ asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool t
     if (!token) {
       failure = token.error();
     } else {
+      // Every table's requests share the user's limits: wait for a place among them.
+      auto slot = co_await gate_.acquire();
+      if (options_.stop.stop_requested()) co_return core::make_error(errc::cancelled, "stop requested");
       auto res = co_await http_.send(make_request(url, *token, track_changes, lookup_targets, page_size));
       if (!res) {
         failure = res.error();
       } else {
         ++stats_.requests_by_status[res->status];
+        if (auto hint = dop_hint(*res)) gate_.observe_hint(*hint);
         auto checked = check_response(*res, std::chrono::system_clock::now(), options_.retry_after_cap);
-        if (checked) co_return std::move(res->body);
+        if (checked) {
+          gate_.succeeded();
+          co_return std::move(res->body);
+        }
         failure = checked.error();
+        if (failure->service_code == concurrency_limit_code) {
+          gate_.lower();
+          core::log::warn("dataverse.parallelism_lowered", {{"limit", gate_.limit()}, {"hint", gate_.target()},
+                                                            {"error", failure->message}});
+        }
       }
     }
 
@@ -141,7 +171,12 @@ asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool t
                                         {"link", core::log::fingerprint(url)}});
     ++stats_.retries_by_reason[core::to_string(e.code)];
     if (e.code == errc::throttled) stats_.throttle_wait_seconds += std::chrono::duration<double>(delay).count();
-    // Service protection extends the penalty for every request sent early: send nothing until then.
+    // Service protection extends the penalty for every request sent early, and it counts per user:
+    // no table sends anything until then.
+    if (e.code == errc::throttled && e.retry_after) {
+      gate_.pause_until(request_gate::clock::now() + delay);
+      ++stats_.service_pauses;
+    }
     if (delay > std::chrono::milliseconds{0}) {
       if (options_.on_progress) options_.on_progress();
       co_await wait(delay);
@@ -161,6 +196,27 @@ asio::awaitable<void> client::wait(std::chrono::milliseconds d) {
   // A stop requested before the callback existed cancelled nothing: do not start the wait.
   if (options_.stop.stop_requested()) co_return;
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<core::result<std::int64_t>> client::total_record_count(std::string logical_name) {
+  // A collection parameter is passed by alias, its value a JSON array (percent-encoded here).
+  auto body = co_await fetch(options_.api_root + "/RetrieveTotalRecordCount(EntityNames=@p1)?@p1=%5B%22" + logical_name + "%22%5D",
+                             false, false, options_.page_size);
+  if (!body) co_return body.error();
+  boost::system::error_code ec;
+  json::value const doc = json::parse(*body, ec);
+  if (!ec && doc.is_object())
+    if (auto const* c = doc.get_object().if_contains("EntityRecordCountCollection"); c != nullptr && c->is_object()) {
+      auto const* keys = c->get_object().if_contains("Keys");
+      auto const* values = c->get_object().if_contains("Values");
+      if (keys && values && keys->is_array() && values->is_array() && keys->get_array().size() == values->get_array().size())
+        for (std::size_t i = 0; i < keys->get_array().size(); ++i) {
+          auto const& k = keys->get_array()[i];
+          auto const& v = values->get_array()[i];
+          if (k.is_string() && k.get_string() == logical_name && v.is_int64() && v.get_int64() >= 0) co_return v.get_int64();
+        }
+    }
+  co_return core::make_error(errc::protocol, "RetrieveTotalRecordCount's answer has no count for " + logical_name);
 }
 
 asio::awaitable<core::result<int>> client::change_tracking_retention_days() {

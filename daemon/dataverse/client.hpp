@@ -5,6 +5,7 @@
 #include "auth/token_provider.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "dataverse/request_gate.hpp"
 #include "http/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -23,6 +24,7 @@ struct client_options {
   int page_size = 5000;                  // odata.maxpagesize, for rows of up to cells_per_page / page_size values
   int cells_per_page = 100'000;          // a page of a wide table asks for fewer rows (rows_per_page)
   int max_attempts = 6;                  // attempts per request, the first included
+  int max_parallel_requests = 8;         // cap on requests in flight across every table (request_gate)
   std::chrono::milliseconds backoff_base{std::chrono::seconds{1}};
   std::chrono::milliseconds backoff_cap{std::chrono::seconds{60}};
   std::chrono::seconds retry_after_cap{300};
@@ -50,6 +52,7 @@ struct client_stats {
   std::map<std::string, std::uint64_t> retries_by_reason; // by core::to_string(errc)
   std::uint64_t token_refreshes = 0;                      // forced by a 401
   double throttle_wait_seconds = 0;                       // time spent waiting for Retry-After
+  std::uint64_t service_pauses = 0;                       // 429s that paused every table's requests
 };
 
 class client {
@@ -66,10 +69,15 @@ class client {
   // GETs a metadata query relative to the Web API root (dataverse/metadata.hpp), untracked.
   boost::asio::awaitable<core::result<std::string>> get_metadata(std::string query);
 
+  // RetrieveTotalRecordCount: the service's count of the table's rows, from a snapshot of the last
+  // 24 hours (an estimate for progress, never used for correctness).
+  boost::asio::awaitable<core::result<std::int64_t>> total_record_count(std::string logical_name);
+
   // Organization.expirechangetrackingindays: how long a delta token stays usable.
   boost::asio::awaitable<core::result<int>> change_tracking_retention_days();
 
   client_stats const& stats() const { return stats_; }
+  request_gate const& gate() const { return gate_; }
 
  private:
   boost::asio::awaitable<core::result<std::string>> fetch(std::string url, bool track_changes, bool lookup_targets,
@@ -80,6 +88,7 @@ class client {
   auth::token_provider& tokens_;
   client_options options_;
   client_stats stats_;
+  request_gate gate_;
 };
 
 }  // namespace dvsync::dataverse

@@ -98,6 +98,7 @@ core::result<void> check_response(http::response const& res, std::chrono::system
 
   core::error e = core::make_error(code, describe(status, detail));
   e.http_status = status;
+  e.service_code = detail.code;
   if (code == errc::throttled || code == errc::server_busy) e.retry_after = retry_after;
   return e;
 }

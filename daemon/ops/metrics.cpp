@@ -126,6 +126,15 @@ std::vector<expiry_warning> metrics::expiry_warnings(std::int64_t now) const {
   return out;
 }
 
+void metrics::progress(std::map<std::string, sync::cycle_progress> const& running, std::chrono::steady_clock::time_point now) {
+  running_.clear();
+  for (auto const& [table, p] : running) {
+    std::optional<std::int64_t> eta;
+    if (auto e = p.eta(now)) eta = e->count();
+    running_.push_back({table, p.rows_done, p.rows_expected, p.rate(now), eta});
+  }
+}
+
 std::string metrics::render(std::int64_t now) const {
   exposition e;
   auto per_table = [&](std::string_view name, std::string_view type, std::string_view help, auto value_of) {
@@ -186,6 +195,29 @@ std::string metrics::render(std::int64_t now) const {
             [](table_series const& t) { return t.rows; });
   per_table("dvsync_rejected_rows", "gauge", "Rows kept in dvsync_rejects (null or empty key), by table.",
             [](table_series const& t) { return t.rejects; });
+
+  e.family("dvsync_parallel_requests_limit", "gauge",
+           "Requests allowed in flight at once across every table: the service's x-ms-dop-hint, capped by "
+           "sync.max_parallel_requests, lowered after 'too many concurrent requests'.");
+  e.sample("dvsync_parallel_requests_limit", {}, gate_.limit);
+  e.family("dvsync_requests_in_flight", "gauge", "Dataverse requests in flight now, all tables.");
+  e.sample("dvsync_requests_in_flight", {}, gate_.in_flight);
+  e.family("dvsync_parallelism_lowered_total", "counter", "Times the service refused a request for too many concurrent ones.");
+  e.sample("dvsync_parallelism_lowered_total", {}, gate_.lowered);
+  e.family("dvsync_service_pauses_total", "counter", "Throttling answers that paused every table's requests.");
+  e.sample("dvsync_service_pauses_total", {}, client_.service_pauses);
+
+  e.family("dvsync_cycle_rows_done", "gauge", "Rows of the pages staged so far by the cycle in progress, by table.");
+  for (auto const& c : running_) e.sample("dvsync_cycle_rows_done", {{"table", c.table}}, c.rows_done);
+  e.family("dvsync_cycle_rows_expected", "gauge",
+           "The service's estimate of the table's rows (RetrieveTotalRecordCount) during a full read, by table.");
+  for (auto const& c : running_)
+    if (c.rows_expected) e.sample("dvsync_cycle_rows_expected", {{"table", c.table}}, *c.rows_expected);
+  e.family("dvsync_cycle_rows_per_second", "gauge", "Rate of the cycle in progress, by table.");
+  for (auto const& c : running_) e.sample("dvsync_cycle_rows_per_second", {{"table", c.table}}, c.rows_per_s);
+  e.family("dvsync_cycle_eta_seconds", "gauge", "Estimated seconds until the full read in progress ends, by table.");
+  for (auto const& c : running_)
+    if (c.eta_s) e.sample("dvsync_cycle_eta_seconds", {{"table", c.table}}, *c.eta_s);
 
   e.family("dvsync_sqlite_wal_bytes", "gauge", "Size of the database's write-ahead log.");
   e.sample("dvsync_sqlite_wal_bytes", {}, wal_bytes_);

@@ -46,6 +46,12 @@ class metrics {
   // Values read at scrape time.
   void client(dataverse::client_stats const& s) { client_ = s; }
   void wal_bytes(std::uint64_t bytes) { wal_bytes_ = bytes; }
+  // The shared request gate (the service's limits): its limit, requests in flight, lowerings.
+  void requests_gate(int limit, int in_flight, std::uint64_t lowered) {
+    gate_ = {limit, in_flight, lowered};
+  }
+  // The cycles running now: rows done, the estimate, rate and ETA.
+  void progress(std::map<std::string, sync::cycle_progress> const& running, std::chrono::steady_clock::time_point now);
 
   std::vector<table_freshness> freshness() const;
   std::vector<expiry_warning> expiry_warnings(std::int64_t now) const;
@@ -73,7 +79,22 @@ class metrics {
   table_series* find(std::string const& table);
   std::optional<std::int64_t> token_age(table_series const& t, std::int64_t now) const;
 
+  struct gate_values {
+    int limit = 0;
+    int in_flight = 0;
+    std::uint64_t lowered = 0;
+  };
+  struct running_cycle {
+    std::string table;
+    std::int64_t rows_done = 0;
+    std::optional<std::int64_t> rows_expected;
+    double rows_per_s = 0;
+    std::optional<std::int64_t> eta_s;
+  };
+
   std::vector<table_series> tables_;
+  gate_values gate_;
+  std::vector<running_cycle> running_;
   std::string version_;
   std::uint64_t pages_fetched_ = 0;
   std::optional<int> retention_days_;

@@ -1,6 +1,9 @@
 #pragma once
-// The daemon's loop: every table's cycle, then a wait of sync.interval_s (shorter after a failure),
-// until stop(). stop() cancels whatever is awaited at that moment: a page fetch in flight is
+// The daemon's loops: one per table, all at once: the table's cycle, then a wait of its interval
+// (the table's interval_s, else sync.interval_s; shorter after a failure), until stop(). A table's
+// long initial load never holds back another table's deltas: they share only the request gate
+// (the service's limits, dataverse/request_gate.hpp) and the store thread, which writes one page
+// or commit at a time. stop() cancels whatever is awaited at that moment: a page fetch in flight is
 // abandoned (nothing of it was committed), and staged pages stay for the next start to resume.
 #include "config/settings.hpp"
 #include "core/error.hpp"
@@ -38,7 +41,8 @@ class scheduler {
   // Runs until stop(). Never throws for sync failures: they are recorded and retried.
   boost::asio::awaitable<void> run();
 
-  // Every table once. Returns the first failure, if any, after trying every table.
+  // Every table once, all at once. Returns the first failure in the configured order, if any,
+  // after every table's cycle has ended.
   boost::asio::awaitable<core::result<std::vector<sync::cycle_report>>> run_once();
 
   void stop();
@@ -46,6 +50,10 @@ class scheduler {
 
  private:
   boost::asio::awaitable<core::result<sync::cycle_report>> cycle(config::table_config table);
+  // One table's loop of run().
+  boost::asio::awaitable<void> keep_in_sync(config::table_config table);
+  // Runs body(i) for every table i at once; returns when all have returned.
+  boost::asio::awaitable<void> for_each_table(std::function<boost::asio::awaitable<void>(std::size_t)> body);
   // The table's metadata resolved (labels stored when read anew), then its cycle.
   boost::asio::awaitable<core::result<sync::cycle_report>> resolve_and_run(config::table_config const& table);
   boost::asio::awaitable<void> wait_for_stop();

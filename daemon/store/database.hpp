@@ -92,6 +92,8 @@ class database {
   core::result<bool> request_resync(std::string const& table, std::string const& reason);
   // Short transactions of their own; they never touch mirror data, staging or links.
   core::result<void> record_attempt(std::string const& table, std::int64_t now);
+  // The service's estimate of the rows of the table whose full read is in progress (progress, ETA).
+  core::result<void> record_rows_expected(std::string const& table, std::int64_t rows);
   core::result<void> record_failure(std::string const& table, std::string const& message, std::int64_t now);
   // Every table with state, by name, read in one snapshot.
   core::result<std::vector<table_status>> read_status(std::int64_t now);
@@ -130,7 +132,7 @@ class database {
   core::result<page_writer*> writer_for(config::table_spec const& spec, cycle_kind kind);
   core::result<std::optional<cycle_kind>> cycle_in_progress(std::string const& table);
   core::result<void> stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page);
-  core::result<void> advance_cursor(std::string const& table, std::string const& next_link);
+  core::result<void> advance_cursor(std::string const& table, std::string const& next_link, std::int64_t rows);
   // Drops and makes again the table's labeled view when it has choice columns; none otherwise.
   core::result<void> make_labeled_view(config::table_spec const& spec);
   // The mirror's row count: remembered, else as the last cycle stored it, else counted.

@@ -166,7 +166,7 @@ on_scope_exit(F) -> on_scope_exit<F>;
 core::result<void> clear_cycle_state(connection& c, std::string const& table) {
   auto st = c.prepare(
       "UPDATE dvsync_table_state SET cycle_kind = NULL, cycle_reason = NULL, cursor = NULL, "
-      "cycle_started_at = NULL, pages_staged = 0 WHERE table_name = ?1");
+      "cycle_started_at = NULL, pages_staged = 0, rows_staged = 0, rows_expected = NULL WHERE table_name = ?1");
   if (!st) return st.error();
   st->bind_text(1, table);
   return st->run();
@@ -382,7 +382,7 @@ core::result<void> database::begin_cycle(config::table_spec const& spec, cycle_k
   }
   auto st = conn_.prepare(
       "UPDATE dvsync_table_state SET cycle_kind = ?2, cycle_reason = ?3, cursor = NULL, pages_staged = 0, "
-      "cycle_started_at = ?4 WHERE table_name = ?1");
+      "rows_staged = 0, rows_expected = NULL, cycle_started_at = ?4 WHERE table_name = ?1");
   if (!st) return st.error();
   st->bind_text(1, spec.table);
   st->bind_text(2, to_string(kind));
@@ -413,7 +413,8 @@ core::result<void> database::stage_page(config::table_spec const& spec, datavers
   auto w = writer_for(spec, **kind);
   if (!w) return w.error();
   if (auto r = stage_rows(**w, spec, page); !r) return r;
-  if (auto r = advance_cursor(spec.table, next_link); !r) return r;
+  if (auto r = advance_cursor(spec.table, next_link, static_cast<std::int64_t>(page.upserts.size() + page.deletes.size())); !r)
+    return r;
   core::crash_point("before_commit");
   auto done = tx->commit();
   committed = done.has_value();
@@ -507,7 +508,8 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
       "resync_requested = CASE WHEN ?2 = 'full' THEN 0 ELSE resync_requested END, "
       "resync_reason = CASE WHEN ?2 = 'full' THEN NULL ELSE resync_reason END, "
       "delta_link = ?3, delta_link_at = ?4, cycle_kind = NULL, cycle_reason = NULL, cursor = NULL, "
-      "cycle_started_at = NULL, last_cycle_pages = pages_staged + 1, pages_staged = 0, last_success_at = ?4, "
+      "cycle_started_at = NULL, last_cycle_pages = pages_staged + 1, pages_staged = 0, rows_staged = 0, "
+      "rows_expected = NULL, last_success_at = ?4, "
       "last_error = NULL, last_error_at = NULL, last_cycle_upserts = ?5, last_cycle_deletes = ?6, "
       "last_cycle_rejects = ?7, mirror_rows = ?8 WHERE table_name = ?1");
   if (!st) return st.error();
@@ -588,15 +590,17 @@ core::result<std::int64_t> database::mirror_rows(table_layout const& layout) {
   return *rows;
 }
 
-core::result<void> database::advance_cursor(std::string const& table, std::string const& next_link) {
+core::result<void> database::advance_cursor(std::string const& table, std::string const& next_link, std::int64_t rows) {
   if (!advance_cursor_) {
     auto st = conn_.prepare(
-        "UPDATE dvsync_table_state SET cursor = ?2, pages_staged = pages_staged + 1 WHERE table_name = ?1");
+        "UPDATE dvsync_table_state SET cursor = ?2, pages_staged = pages_staged + 1, rows_staged = rows_staged + ?3 "
+        "WHERE table_name = ?1");
     if (!st) return st.error();
     advance_cursor_ = std::make_unique<statement>(std::move(*st));
   }
   advance_cursor_->bind_text(1, table);
   advance_cursor_->bind_text(2, next_link);
+  advance_cursor_->bind_int(3, rows);
   return advance_cursor_->run();
 }
 

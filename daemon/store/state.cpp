@@ -12,7 +12,8 @@ namespace {
 constexpr const char* state_columns =
     "table_name, entity_set, delta_link, delta_link_at, cycle_kind, cycle_reason, cursor, cycle_started_at, "
     "pages_staged, resync_requested, resync_reason, last_attempt_at, last_success_at, last_error, last_error_at, "
-    "last_cycle_upserts, last_cycle_deletes, last_cycle_rejects, last_cycle_pages, full_resyncs, mirror_rows";
+    "last_cycle_upserts, last_cycle_deletes, last_cycle_rejects, last_cycle_pages, full_resyncs, mirror_rows, "
+    "rows_staged, rows_expected";
 
 // Long messages (a whole HTML error page, say) would bloat the state row and status output.
 constexpr std::size_t max_error_bytes = 2000;
@@ -40,6 +41,8 @@ table_state read_state_row(statement const& st) {
   s.last_cycle_pages = st.column_int(18);
   s.full_resyncs = st.column_int(19);
   s.mirror_rows = st.column_optional_int(20);
+  s.rows_staged = st.column_int(21);
+  s.rows_expected = st.column_optional_int(22);
   return s;
 }
 
@@ -124,6 +127,16 @@ core::result<void> database::record_attempt(std::string const& table, std::int64
   return st->run();
 }
 
+core::result<void> database::record_rows_expected(std::string const& table, std::int64_t rows) {
+  auto const one_at_a_time = serialize();
+  if (auto r = durability(false); !r) return r;
+  auto st = conn_.prepare("UPDATE dvsync_table_state SET rows_expected = ?2 WHERE table_name = ?1");
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  st->bind_int(2, rows);
+  return st->run();
+}
+
 core::result<void> database::record_failure(std::string const& table, std::string const& message, std::int64_t now) {
   auto const one_at_a_time = serialize();
   if (auto r = durability(false); !r) return r;
@@ -182,6 +195,9 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
     t.cycle_kind = s.cycle_kind;
     t.cycle_reason = s.cycle_reason;
     t.pages_staged = s.pages_staged;
+    t.rows_staged = s.rows_staged;
+    t.rows_expected = s.rows_expected;
+    t.cycle_started_at = s.cycle_started_at;
     t.resync_requested = s.resync_requested;
     t.last_attempt_at = s.last_attempt_at;
     t.last_success_at = s.last_success_at;

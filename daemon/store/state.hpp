@@ -36,6 +36,8 @@ struct table_state {
   std::int64_t last_cycle_pages = 0;
   std::int64_t full_resyncs = 0;                    // full cycles that replaced an already synced mirror
   std::optional<std::int64_t> mirror_rows;          // as the last cycle's commit left them; none: not known
+  std::int64_t rows_staged = 0;                     // rows of the pages staged by the cycle in progress
+  std::optional<std::int64_t> rows_expected;        // the service's estimate of the table's rows
 };
 
 enum class phase {
@@ -60,6 +62,9 @@ struct table_status {
   std::optional<::dvsync::store::cycle_kind> cycle_kind;
   std::string cycle_reason;
   std::int64_t pages_staged = 0;
+  std::int64_t rows_staged = 0;
+  std::optional<std::int64_t> rows_expected;
+  std::optional<std::int64_t> cycle_started_at;
   bool resync_requested = false;
   std::optional<std::int64_t> last_attempt_at;
   std::optional<std::int64_t> last_success_at;

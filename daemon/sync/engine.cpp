@@ -21,14 +21,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 using namespace boost::asio::experimental::awaitable_operators;
 
-// Synchronous work as an awaitable, to be spawned on another executor.
-boost::asio::awaitable<core::result<void>> now(std::function<core::result<void>()> work) { co_return work(); }
-
-// Runs `work` on `pool`; the awaiting coroutine goes on on its own executor meanwhile.
-boost::asio::awaitable<core::result<void>> on(boost::asio::thread_pool& pool, std::function<core::result<void>()> work) {
-  co_return co_await boost::asio::co_spawn(pool.get_executor(), now(std::move(work)), boost::asio::use_awaitable);
-}
-
 // One page from the source: the outcome of the GET (its errors decide fallbacks) and, when it
 // succeeded, the parsed page. The body is freed once parsed.
 struct fetched {
@@ -67,16 +59,26 @@ remembered to_remembered(store::table_state const& s) {
   return r;
 }
 
+// How often a running cycle says how far it has come, at info level.
+constexpr std::chrono::seconds progress_log_period{30};
+
 }  // namespace
 
-// Pages of a cycle are written to SQLite here while the io thread fetches and parses the next one:
-// the two halves of a sync use both cores. The database serializes its callers.
-struct engine::store_thread {
-  boost::asio::thread_pool pool{1};
-};
+double cycle_progress::rate(clock::time_point now) const {
+  double const seconds = std::chrono::duration<double>(now - started).count();
+  if (seconds <= 0) return 0;
+  return static_cast<double>(rows_done - rows_at_start) / seconds;
+}
+
+std::optional<std::chrono::seconds> cycle_progress::eta(clock::time_point now) const {
+  double const r = rate(now);
+  if (!rows_expected || r <= 0) return std::nullopt;
+  double const left = static_cast<double>(std::max<std::int64_t>(*rows_expected - rows_done, 0));
+  return std::chrono::seconds(static_cast<std::int64_t>(left / r + 0.5));
+}
 
 engine::engine(store::database& db, page_source& source, config::dataverse_settings dataverse)
-    : db_(db), source_(source), dataverse_(std::move(dataverse)), store_thread_(std::make_unique<store_thread>()) {}
+    : db_(db), source_(source), dataverse_(std::move(dataverse)), store_thread_(std::make_unique<sync::store_thread>()) {}
 
 engine::~engine() = default;
 
@@ -84,12 +86,13 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   auto const started = clock::now();
   // Creates the mirror, or finds that its columns changed (a migration: the next cycle is a full
   // read) before the plan is made from the state.
-  if (auto ensured = db_.ensure_table(spec); !ensured) co_return ensured.error();
-  auto state = db_.load_state(spec.table);
+  auto& writer = *store_thread_;
+  if (auto ensured = co_await writer.run([&] { return db_.ensure_table(spec); }); !ensured) co_return ensured.error();
+  auto state = co_await writer.run([&] { return db_.load_state(spec.table); });
   if (!state) co_return state.error();
   remembered known = to_remembered(*state);
   if (known.in_progress && known.cursor) {
-    auto intact = db_.staging_intact(spec, *known.in_progress);
+    auto intact = co_await writer.run([&] { return db_.staging_intact(spec, *known.in_progress); });
     if (!intact) co_return intact.error();
     if (!*intact) {
       // Staged pages never touch the mirror, and its delta link still describes it: reading the
@@ -113,8 +116,20 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   };
 
   if (p.begin) {
-    if (auto r = db_.begin_cycle(spec, p.kind, p.reason); !r) co_return r.error();
+    if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
   }
+  // Progress for status, metrics and logs; gone when the cycle ends, however it ends.
+  auto& progress = progress_[spec.table];
+  progress = cycle_progress{p.kind, p.resuming ? state->rows_staged : 0, p.resuming ? state->rows_expected : std::nullopt,
+                            p.resuming ? state->rows_staged : 0, clock::now()};
+  struct forget_progress {
+    std::map<std::string, cycle_progress>& all;
+    std::string table;
+    ~forget_progress() { all.erase(table); }
+  } forget{progress_, spec.table};
+  auto last_progress_log = clock::now();
+  bool asked_estimate = false;
+
   cycle_report report;
   report.kind = p.kind;
   report.reason = p.reason;
@@ -140,23 +155,25 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       auto const& e = body.error();
       if (!fell_back && e.code == core::errc::token_expired) {
         core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
-        if (auto r = restart_as({cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false}); !r)
+        plan next{cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false};
+        if (auto r = co_await writer.run([&] { return restart_as(next); }); !r)
           co_return r.error();
       } else if (!fell_back && p.resuming && first_fetch && e.code == core::errc::http_status) {
         // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
         // failures are not a refusal: they keep the staged pages for the next attempt.
         core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
-        auto state_now = db_.load_state(spec.table);
+        auto state_now = co_await writer.run([&] { return db_.load_state(spec.table); });
         if (!state_now) co_return state_now.error();
         remembered fresh = to_remembered(*state_now);
         fresh.in_progress.reset();
         fresh.cursor.reset();
         plan next = make_plan(fresh, dataverse::initial_url(dataverse_, spec));
-        if (auto r = restart_as(next); !r) co_return r.error();
+        if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
       } else {
         co_return e;
       }
-      if (auto r = db_.begin_cycle(spec, p.kind, p.reason); !r) co_return r.error();
+      if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
+      progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
       report.kind = p.kind;
       report.reason = p.reason;
       report.resumed = false;
@@ -178,28 +195,51 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       // The store thread writes this page while this thread fetches and parses the next one. A
       // page that fails to stage ends the cycle; the next page, fetched meanwhile, is dropped.
       auto [next, staged] = co_await (fetch(&source_, *page->next_link, &spec) &&
-                                      on(store_thread_->pool, [&] { return db_.stage_page(spec, *page, *page->next_link); }));
+                                      writer.run([&] { return db_.stage_page(spec, *page, *page->next_link); }));
       if (!staged) co_return staged.error();
       prefetched = std::move(next);
       core::crash_point("after_commit");
       core::log::debug("cycle.page", {{"table", spec.table}, {"page", report.pages},
                                       {"rows", page->upserts.size()}, {"deletes", page->deletes.size()}});
+      progress.rows_done += static_cast<std::int64_t>(page->upserts.size() + page->deletes.size());
+      if (progress.kind == cycle_kind::full && !progress.rows_expected && !asked_estimate && !spec.logical_name.empty()) {
+        // A read of more than one page: worth an estimate of its end. Only an estimate: without
+        // one, progress shows rows and rate but no percentage or time left.
+        asked_estimate = true;
+        auto estimate = co_await source_.row_estimate(spec.logical_name);
+        if (estimate) {
+          progress.rows_expected = *estimate;
+          (void)co_await writer.run([&] { return db_.record_rows_expected(spec.table, *estimate); });
+        } else {
+          core::log::debug("cycle.no_estimate", {{"table", spec.table}, {"error", estimate.error().message}});
+        }
+      }
+      if (auto const now = clock::now(); now - last_progress_log >= progress_log_period) {
+        last_progress_log = now;
+        auto const rate = static_cast<std::int64_t>(progress.rate(now));
+        if (auto eta = progress.eta(now))
+          core::log::info("cycle.progress", {{"table", spec.table}, {"kind", store::to_string(progress.kind)},
+                                             {"rows", progress.rows_done}, {"rows_expected", *progress.rows_expected},
+                                             {"rows_per_s", rate}, {"eta_s", static_cast<std::int64_t>(eta->count())}});
+        else
+          core::log::info("cycle.progress", {{"table", spec.table}, {"kind", store::to_string(progress.kind)},
+                                             {"rows", progress.rows_done}, {"rows_per_s", rate}});
+      }
       url = *page->next_link;
       continue;
     }
     if (!page->delta_link)
       co_return core::make_error(core::errc::protocol, "the last page has neither @odata.nextLink nor @odata.deltaLink");
 
-    auto totals = db_.finish_cycle(spec, *page, *page->delta_link, unix_now());
+    auto totals = co_await writer.run([&] { return db_.finish_cycle(spec, *page, *page->delta_link, unix_now()); });
     if (!totals) co_return totals.error();
     core::crash_point("after_commit");
-    // The checkpoint the final commit left runs on the store thread; a failure is only logged, as
-    // the next commit's automatic checkpoint, or closing the database, does the same work.
-    if (db_.checkpoint_due())
-      boost::asio::post(store_thread_->pool, [this] {
-        if (auto r = db_.checkpoint_after_cycle(); !r)
-          core::log::warn("store.checkpoint_failed", {{"error", r.error().message}});
-      });
+    // The checkpoint the final commit left runs on the store thread (which alone reads whether one
+    // is due); a failure is only logged, as the next commit's automatic checkpoint, or closing the
+    // database, does the same work.
+    writer.post([this] {
+      if (auto r = db_.checkpoint_after_cycle(); !r) core::log::warn("store.checkpoint_failed", {{"error", r.error().message}});
+    });
     report.upserts = totals->upserts;
     report.deletes = totals->deletes;
     report.rejects = totals->rejects;

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace dvsync::sync {
@@ -18,6 +19,11 @@ class page_source {
   // `values_per_row`: what a row of the table brings, for the page size.
   virtual boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets,
                                                                 std::size_t values_per_row) = 0;
+  // The service's estimate of a table's rows (by logical name), for the progress of a full read.
+  // An error only means no estimate.
+  virtual boost::asio::awaitable<core::result<std::int64_t>> row_estimate(std::string logical_name) {
+    co_return core::make_error(core::errc::protocol, "no estimate of " + logical_name + "'s rows");
+  }
 };
 
 }  // namespace dvsync::sync

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <functional>
+#include <optional>
 #include <string_view>
 
 #include "json_text.hpp"
+#include "url.hpp"
 #include "words.hpp"
 
 namespace emulator {
@@ -126,6 +128,65 @@ http_response handle_whoami(request_context& ctx) {
   body += R"(,"BusinessUnitId":")" + std::string(business_unit_id) + R"(","UserId":")" + std::string(user_id) +
           R"(","OrganizationId":")" + std::string(organization_id) + R"("})";
   return json_response(200, std::move(body));
+}
+
+namespace {
+
+// The value of `@alias` in a raw query, percent-decoded.
+std::optional<std::string> alias_value(std::string_view raw_query, std::string_view alias) {
+  while (!raw_query.empty()) {
+    auto const amp = raw_query.find('&');
+    std::string_view const pair = raw_query.substr(0, amp);
+    raw_query = amp == std::string_view::npos ? std::string_view{} : raw_query.substr(amp + 1);
+    auto const eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto name = percent_decode(pair.substr(0, eq), false);
+    if (name && *name == alias) return percent_decode(pair.substr(eq + 1), false);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+http_response handle_total_record_count(request_context& ctx, std::string_view function_segment, std::string_view raw_query) {
+  if (ctx.request.method != "GET") return error_response(errors::method_not_allowed(ctx.request.method));
+  // RetrieveTotalRecordCount(EntityNames=@p1): the parameter is a collection, passed by alias.
+  constexpr std::string_view prefix = "RetrieveTotalRecordCount(EntityNames=";
+  if (!function_segment.starts_with(prefix) || !function_segment.ends_with(")"))
+    return error_response(errors::bad_request("RetrieveTotalRecordCount takes one parameter, EntityNames."));
+  auto const argument = function_segment.substr(prefix.size(), function_segment.size() - prefix.size() - 1);
+  std::optional<std::string> text;
+  if (argument.starts_with("@"))
+    text = alias_value(raw_query, argument);
+  else
+    text = std::string(argument);
+  if (!text) return error_response(errors::bad_request("The parameter alias " + std::string(argument) + " has no value."));
+  boost::system::error_code ec;
+  auto const names = json::parse(*text, ec);
+  if (ec || !names.is_array())
+    return error_response(errors::bad_request("EntityNames must be a collection of strings, such as [\"account\"]."));
+
+  json::array keys;
+  json::array values;
+  for (auto const& n : names.get_array()) {
+    if (!n.is_string()) return error_response(errors::bad_request("EntityNames must be a collection of strings."));
+    std::string_view const logical = n.get_string();
+    auto const& tables = ctx.db.tables();
+    auto t = std::find_if(tables.begin(), tables.end(), [&](table const& x) { return x.schema().logical_name == logical; });
+    if (t == tables.end())
+      return error_response(errors::bad_request("Could not find entity with logical name '" + std::string(logical) + "'."));
+    keys.emplace_back(logical);
+    values.emplace_back(static_cast<std::int64_t>(t->rows().size()));
+  }
+  json::object collection;
+  collection["Count"] = static_cast<std::int64_t>(keys.size());
+  collection["IsReadOnly"] = false;
+  collection["Keys"] = std::move(keys);
+  collection["Values"] = std::move(values);
+  json::object body;
+  body["@odata.context"] = ctx.service_root + "/$metadata#Microsoft.Dynamics.CRM.RetrieveTotalRecordCountResponse";
+  body["EntityRecordCountCollection"] = std::move(collection);
+  return json_response(200, json::serialize(body));
 }
 
 }  // namespace emulator

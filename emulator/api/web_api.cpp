@@ -83,6 +83,10 @@ http_response web_api::impl::route(http_request const& r) {
   if (decoded->empty()) return error_response(errors::no_resource(r.origin + r.target));
   std::string_view const first = std::string_view(*decoded).substr(0, decoded->find_first_of("(/"));
 
+  if (first == "RetrieveTotalRecordCount") {
+    request_context fn{r, db, opts, r.origin + "/api/data/" + std::string(version), parse_prefer(r), {}};
+    return handle_total_record_count(fn, *decoded, raw_query);
+  }
   auto query = parse_query_options(raw_query);
   if (!query) return error_response(query.error());
   request_context ctx{r, db, opts, r.origin + "/api/data/" + std::string(version), parse_prefer(r), std::move(*query)};

@@ -85,6 +85,16 @@ void parse_throttle(std::string_view value, server_options& o) {
   o.throttle = throttle_limit{*r, *s};
 }
 
+void parse_execution_limit(std::string_view value, server_options& o) {
+  auto slash = value.find('/');
+  auto fail = usage_failure{"--execution-limit: expected MILLISECONDS/SECONDS with both above zero, got " + quoted(value)};
+  if (slash == std::string_view::npos) throw fail;
+  auto ms = parse_int<int>(value.substr(0, slash), 1, std::numeric_limits<int>::max());
+  auto s = parse_int<int>(value.substr(slash + 1), 1, 86400);
+  if (!ms || !s) throw fail;
+  o.execution_limit = execution_time_budget{*ms, *s};
+}
+
 bool is_switch(std::string_view flag) {
   return flag == "--gzip" || flag == "--no-auth" || flag == "--log-requests" || flag == "--help" || flag == "-h" ||
          flag == "--version";
@@ -116,6 +126,12 @@ bool apply_valued(std::string_view flag, std::string_view value, server_options&
     o.max_page_size = int_flag(flag, value, 1, 1'000'000);
   } else if (flag == "--throttle") {
     parse_throttle(value, o);
+  } else if (flag == "--execution-limit") {
+    parse_execution_limit(value, o);
+  } else if (flag == "--max-concurrent") {
+    o.max_concurrent = int_flag(flag, value, 1, 100'000);
+  } else if (flag == "--dop-hint") {
+    o.dop_hint = int_flag(flag, value, 1, 1'000);
   } else if (flag == "--expired-token-status") {
     o.expired_token_status = int_flag(flag, value, 400, 599);
   } else if (flag == "--tls-cert") {
@@ -194,6 +210,9 @@ A local Microsoft Dataverse Web API (change tracking) with an Entra ID token end
   --change-retention-days N    change-tracking retention (default 7)
   --max-page-size N            largest page served (default 5000)
   --throttle R/S               at most R Web API requests per S-second sliding window, then 429
+  --execution-limit MS/S       at most MS ms of combined request time per S-second window, then 429
+  --max-concurrent N           at most N Web API requests in progress at once, then 429 (default: no limit)
+  --dop-hint N                 x-ms-dop-hint sent with every Web API response (default 8)
   --gzip                       answer Accept-Encoding: gzip with gzip bodies
   --expired-token-status N     HTTP status for an expired $deltatoken (default 400)
   --tls-cert FILE --tls-key FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key

@@ -20,6 +20,11 @@ struct throttle_limit {
   int window_s = 0;
 };
 
+struct execution_time_budget {
+  int milliseconds = 0;
+  int window_s = 0;
+};
+
 // What `--seed` asked for: nothing, the sample rows, or N generated rows of one entity set.
 struct seed_request {
   enum class kind { none = 1, sample, generated };
@@ -42,6 +47,9 @@ struct server_options {
   int change_retention_days = 7;
   int max_page_size = 5000;
   std::optional<throttle_limit> throttle;
+  std::optional<execution_time_budget> execution_limit;
+  std::optional<int> max_concurrent;
+  int dop_hint = 8;
   bool gzip = false;
   int expired_token_status = 400;
   std::string tls_cert;

@@ -55,6 +55,21 @@ router::router(web_api& api, router_settings s)
       control_(api_, tokens_, faults_, stats_) {
   if (settings_.throttle)
     throttle_.emplace(settings_.throttle->requests, std::chrono::seconds(settings_.throttle->window_s));
+  if (settings_.execution_limit)
+    execution_.emplace(std::chrono::milliseconds(settings_.execution_limit->milliseconds),
+                       std::chrono::seconds(settings_.execution_limit->window_s));
+  if (settings_.max_concurrent) concurrency_.emplace(*settings_.max_concurrent);
+}
+
+std::optional<http_response> router::protection_refusal(clock::time_point now) {
+  // The limits are the user's; this emulator registers one client application, so every token
+  // it issued counts against the same limits.
+  if (throttle_)
+    if (auto wait = throttle_->admit(now)) return throttle_->rejection(*wait);
+  if (execution_)
+    if (auto wait = execution_->admit(now)) return execution_->rejection(*wait);
+  if (concurrency_ && !concurrency_->enter()) return concurrency_->rejection();
+  return std::nullopt;
 }
 
 reply router::route(http_request const& r, clock::time_point now) {
@@ -73,11 +88,14 @@ reply router::route(http_request const& r, clock::time_point now) {
       return out;
     }
   }
-  if (is_web_api && throttle_) {
-    if (auto wait = throttle_->admit(now)) {
-      out.response = throttle_->rejection(*wait);
+  if (is_web_api) {
+    if (auto refused = protection_refusal(now)) {
+      out.response = std::move(*refused);
+      set_header(out.response.headers, "x-ms-dop-hint", std::to_string(settings_.dop_hint));
       return out;
     }
+    out.in_progress = true;
+    out.started = now;
   }
 
   auto f = faults_.take(r.method, r.target);
@@ -98,6 +116,7 @@ reply router::route(http_request const& r, clock::time_point now) {
     out.response = not_found(r.origin, r.target);
   }
 
+  if (is_web_api) set_header(out.response.headers, "x-ms-dop-hint", std::to_string(settings_.dop_hint));
   if (f && f->drop_links) out.response.body = without_links(out.response.body);
   if (f && f->wrong_types) out.response.body = with_wrong_types(out.response.body, *f->wrong_types);
   if (f && f->corrupt_json) out.response.body = corrupted_json(out.response.body);
@@ -115,6 +134,10 @@ reply router::route(http_request const& r, clock::time_point now) {
 }
 
 void router::sent(reply const& r, std::uint64_t bytes) {
+  if (r.in_progress) {
+    if (concurrency_) concurrency_->leave();
+    if (execution_) execution_->record(r.started, clock::now());
+  }
   if (r.counted) stats_.record(r.path, r.reset ? status_connection_reset : r.response.status, bytes);
 }
 

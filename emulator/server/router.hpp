@@ -1,6 +1,6 @@
 #pragma once
 // Decides the answer to one request, without I/O: Web API requests go through the bearer check,
-// the throttle and the fault script to web_api; the token endpoint through the fault script to the
+// the service protection limits and the fault script to web_api; the token endpoint through the fault script to the
 // token issuer; /_emulator/ to the control API. The session then carries out the reply (waits,
 // writes, truncates or resets) and reports what it sent.
 #include "api/web_api.hpp"
@@ -24,6 +24,9 @@ struct router_settings {
   bool check_bearer = true;
   bool gzip = false;
   std::optional<throttle_limit> throttle;
+  std::optional<execution_time_budget> execution_limit;
+  std::optional<int> max_concurrent;
+  int dop_hint = 8;
 };
 
 struct reply {
@@ -33,6 +36,8 @@ struct reply {
   bool reset = false;                         // close without answering
   bool counted = true;                        // false for the control API
   std::string path;                           // the request path, for statistics
+  bool in_progress = false;                   // counted by the concurrency and execution limits
+  std::chrono::steady_clock::time_point started{};
 };
 
 class router {
@@ -47,10 +52,15 @@ class router {
   void sent(reply const& r, std::uint64_t bytes);
 
  private:
+  // The 429 of the first service protection limit the request would exceed; counts it otherwise.
+  std::optional<http_response> protection_refusal(clock::time_point now);
+
   web_api& api_;
   router_settings settings_;
   token_issuer tokens_;
   std::optional<request_throttle> throttle_;
+  std::optional<execution_time_limit> execution_;
+  std::optional<concurrency_limit> concurrency_;
   fault_script faults_;
   request_stats stats_;
   control_api control_;

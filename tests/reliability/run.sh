@@ -225,7 +225,7 @@ EOF
     echo "\`last_success\` must never be older than 3 intervals plus the longest outage an injected fault"
     echo "can cause (each faulted attempt waits Retry-After or at most the backoff cap, 2 s). The plan's"
     echo "soak is 24 h with a fault every 5 min and a kill every hour; the long form lasts"
-    echo "\`DVSYNC_SOAK_SECONDS\` (1800 by default), with 6 kills and 12 faults per kill (at most one"
+    echo "\`DVSYNC_SOAK_SECONDS\` (3600, an hour, by default), with 6 kills and 12 faults per kill (at most one"
     echo "every 10 s) when shorter than 6 h. \`DVSYNC_RELIABILITY_SEED\` replays the faults and kill times."
     echo
     echo "| Figure | Value | Note |"

@@ -20,6 +20,9 @@ TEST(options, defaults_are_the_documented_ones) {
   EXPECT_EQ(c.options.max_page_size, 5000);
   EXPECT_EQ(c.options.expired_token_status, 400);
   EXPECT_FALSE(c.options.throttle.has_value());
+  EXPECT_FALSE(c.options.execution_limit.has_value());
+  EXPECT_FALSE(c.options.max_concurrent.has_value());
+  EXPECT_EQ(c.options.dop_hint, 8);
   EXPECT_FALSE(c.options.gzip);
   EXPECT_FALSE(c.options.no_auth);
   EXPECT_EQ(c.options.seed.what, seed_request::kind::none);
@@ -30,9 +33,14 @@ TEST(options, reads_every_flag_in_both_spellings) {
                   "--client-id", "id", "--client-secret=sec", "--tenant", "t", "--token-lifetime-s", "2",
                   "--change-retention-days=30", "--max-page-size", "3", "--throttle", "10/60", "--gzip",
                   "--expired-token-status", "410", "--tls-cert", "c.pem", "--tls-key", "k.pem", "--no-auth",
-                  "--log-requests"});
+                  "--log-requests", "--execution-limit", "1200000/300", "--max-concurrent=52", "--dop-hint", "48"});
   ASSERT_EQ(c.what, parsed_command::action::run) << c.error;
   auto const& o = c.options;
+  ASSERT_TRUE(o.execution_limit.has_value());
+  EXPECT_EQ(o.execution_limit->milliseconds, 1200000);
+  EXPECT_EQ(o.execution_limit->window_s, 300);
+  EXPECT_EQ(o.max_concurrent, 52);
+  EXPECT_EQ(o.dop_hint, 48);
   EXPECT_EQ(o.listen_host, "::1");
   EXPECT_EQ(o.listen_port, 8080);
   EXPECT_EQ(o.port_file, "/tmp/p");
@@ -53,6 +61,17 @@ TEST(options, reads_every_flag_in_both_spellings) {
   EXPECT_EQ(o.tls_key, "k.pem");
   EXPECT_TRUE(o.no_auth);
   EXPECT_TRUE(o.log_requests);
+}
+
+TEST(options, service_protection_flags_are_checked) {
+  for (auto const& bad : std::vector<std::vector<std::string>>{{"--execution-limit", "100"},
+                                                               {"--execution-limit", "0/300"},
+                                                               {"--max-concurrent", "0"},
+                                                               {"--dop-hint", "x"}}) {
+    auto c = parse(bad);
+    EXPECT_EQ(c.what, parsed_command::action::usage_error) << bad[0] << " " << bad[1];
+    EXPECT_NE(c.error.find(bad[0]), std::string::npos) << c.error;
+  }
 }
 
 TEST(options, seed_takes_a_count_and_an_optional_entity_set) {

@@ -161,5 +161,52 @@ TEST_F(throttled_gzip_router, throttle_then_gzip_only_when_asked) {
   EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books").response.status, 200);
 }
 
+class protected_router : public router_test {
+ protected:
+  static router_settings settings() {
+    auto s = defaults();
+    s.check_bearer = false;
+    s.max_concurrent = 1;
+    s.dop_hint = 4;
+    return s;
+  }
+  protected_router() : router_test(settings()) {}
+};
+
+TEST_F(protected_router, a_second_request_in_progress_is_refused_and_every_answer_hints_the_parallelism) {
+  auto first = routes_.route({"GET", "/api/data/v9.2/sample_books", {}, {}, origin}, now_);
+  EXPECT_EQ(first.response.status, 200);
+  EXPECT_EQ(header_value(first.response.headers, "x-ms-dop-hint"), "4");
+  // The first is still in progress (not yet sent).
+  auto second = routes_.route({"GET", "/api/data/v9.2/sample_books", {}, {}, origin}, now_);
+  EXPECT_EQ(second.response.status, 429);
+  EXPECT_NE(second.response.body.find("0x80072326"), std::string::npos);
+  EXPECT_EQ(header_value(second.response.headers, "x-ms-dop-hint"), "4");
+  routes_.sent(second, 0);
+  routes_.sent(first, first.response.body.size());
+  EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books").response.status, 200) << "the place was freed when it was sent";
+  EXPECT_FALSE(header_value(call("GET", "/_emulator/stats").response.headers, "x-ms-dop-hint")) << "not the control API";
+}
+
+TEST_F(router_test, retrieve_total_record_count_counts_the_rows_of_each_named_table) {
+  call("POST", "/_emulator/seed", R"({"sample":true})");
+  auto t = token();
+  auto r = call("GET", "/api/data/v9.2/RetrieveTotalRecordCount(EntityNames=@p1)?@p1=%5B%22sample_book%22,%22account%22%5D",
+                {}, bearer(t));
+  ASSERT_EQ(r.response.status, 200) << r.response.body;
+  auto doc = json::parse(r.response.body);
+  auto const& c = doc.at("EntityRecordCountCollection");
+  EXPECT_EQ(c.at("Count"), 2);
+  EXPECT_EQ(c.at("IsReadOnly"), false);
+  EXPECT_EQ(c.at("Keys"), json::parse(R"(["sample_book","account"])"));
+  EXPECT_EQ(c.at("Values"), json::parse("[10,0]"));
+  EXPECT_NE(std::string(doc.at("@odata.context").as_string()).find("RetrieveTotalRecordCountResponse"), std::string::npos);
+  auto unknown = call("GET", "/api/data/v9.2/RetrieveTotalRecordCount(EntityNames=@p1)?@p1=[\"nosuch\"]", {}, bearer(t));
+  EXPECT_EQ(unknown.response.status, 400);
+  EXPECT_NE(unknown.response.body.find("nosuch"), std::string::npos);
+  EXPECT_EQ(call("GET", "/api/data/v9.2/RetrieveTotalRecordCount(EntityNames=@p1)", {}, bearer(t)).response.status, 400)
+      << "an alias without a value";
+}
+
 }  // namespace
 }  // namespace emulator

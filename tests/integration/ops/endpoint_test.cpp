@@ -51,9 +51,12 @@ TEST_F(endpoint_test, a_scrape_after_the_initial_sync_reports_what_happened) {
   EXPECT_EQ(m.at("dvsync_sync_runs_total{table=\"sample_book\",result=\"failure\"}"), "0");
   EXPECT_GE(as_count(m, "dvsync_rows_upserted_total" + t), 10u);
   EXPECT_GE(as_count(m, "dvsync_pages_fetched_total"), 3u);  // 10 rows in pages of 4
-  // Every page, the table's metadata and the organization's retention were answered 200.
+  // Every page, the table's metadata, the estimate of its rows (a read of several pages) and the
+  // organization's retention were answered 200.
   EXPECT_EQ(as_count(m, "dvsync_http_requests_total{code=\"200\"}"),
-            requests("/sample_books", 200) + requests("/organizations", 200) + metadata_requests(200));
+            requests("/sample_books", 200) + requests("/organizations", 200) + metadata_requests(200) +
+                requests("/RetrieveTotalRecordCount(EntityNames=@p1)", 200));
+  EXPECT_EQ(requests("/RetrieveTotalRecordCount(EntityNames=@p1)", 200), 1u);
   EXPECT_EQ(m.at("dvsync_change_tracking_retention_days"), "7");
   EXPECT_EQ(m.at("dvsync_token_expiry_warning" + t), "0");
   EXPECT_GT(std::stoll(m.at("dvsync_last_success_timestamp_seconds" + t)), 1'600'000'000);

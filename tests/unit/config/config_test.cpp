@@ -113,6 +113,7 @@ TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   EXPECT_EQ(s.sync.backoff_cap, d.sync.backoff_cap);
   EXPECT_EQ(s.sync.retry_after_cap, d.sync.retry_after_cap);
   EXPECT_EQ(s.sync.metadata_refresh, d.sync.metadata_refresh);
+  EXPECT_EQ(s.sync.max_parallel_requests, d.sync.max_parallel_requests);
   EXPECT_EQ(s.tls.ca_file, d.tls.ca_file);
   EXPECT_EQ(s.log.level, d.log.level);
   EXPECT_EQ(s.log.format, d.log.format);
@@ -330,6 +331,10 @@ TEST(ConfigParse, Numbers) {
   expect_problems(sync_with(R"("backoff_base_s": 0)"), {"sync.backoff_base_s"});
   expect_problems(sync_with(R"("backoff_base_s": 10, "backoff_cap_s": 5)"), {"sync.backoff_cap_s"});
   expect_problems(sync_with(R"("backoff_base_s": 600)"), {"sync.backoff_base_s"});
+  for (std::string_view bad : {"0", "53", "-1", "4.0"})
+    expect_problems(sync_with("\"max_parallel_requests\": " + std::string(bad)), {"sync.max_parallel_requests"});
+  EXPECT_EQ(expect_valid(sync_with(R"("max_parallel_requests": 1)")).sync.max_parallel_requests, 1);
+  EXPECT_EQ(expect_valid(sync_with(R"("max_parallel_requests": 52)")).sync.max_parallel_requests, 52);
   auto s = expect_valid(sync_with(R"("backoff_base_s": 2, "backoff_cap_s": 2)"));
   EXPECT_EQ(s.sync.backoff_base, std::chrono::seconds(2));
   EXPECT_EQ(s.sync.backoff_cap, std::chrono::seconds(2));
@@ -366,6 +371,12 @@ TEST(ConfigParse, ATableMayBeJustItsLogicalName) {
   EXPECT_EQ(s.tables[0].table, "crm_account");
   EXPECT_EQ(s.tables[0].key, "accountnumber");
   EXPECT_EQ(s.tables[0].exclude_columns, (std::vector<std::string>{"description", "entityimage"}));
+  EXPECT_FALSE(s.tables[0].interval) << "the table follows sync.interval_s";
+  // A table's own interval.
+  s = expect_valid(base.substr(0, at) + R"("tables": [ {"logical_name": "account", "interval_s": 5} ] })");
+  EXPECT_EQ(s.tables[0].interval, std::chrono::seconds(5));
+  expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "account", "interval_s": 0} ] })",
+                  {"tables[0].interval_s"});
   // Every problem of an entry, each with its path.
   expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "x y", "exclude_columns": ["a", "A", 3],
                                                      "key": "a", "columns": ["a"]} ] })",
