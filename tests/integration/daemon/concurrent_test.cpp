@@ -355,5 +355,31 @@ TEST_F(concurrent_test, kill_9_during_concurrent_initial_loads_converges_and_rea
   }
 }
 
+TEST_F(concurrent_test, once_on_a_terminal_shows_a_live_progress_line_per_running_table) {
+  seed("sample_books", 6000);
+  seed("accounts", 3000);
+  slow_pages({{"sample_book", "sample_books", "sample_bookid"}, {"account", "accounts", "accountid"}}, 200);
+  config_overrides o;
+  o.page_size = 500;  // 12 and 6 pages of at least 200 ms: the line is drawn several times
+  o.tables = tables_json({{"sample_book", "sample_books", "sample_bookid"}, {"account", "accounts", "accountid"}});
+  write_config(o);
+  // script(1) gives the command a pseudo-terminal and copies what it wrote there to our stdout.
+  std::string command = dvsync_binary() + " once --config " + config_path_;
+  auto r = run_process({"/usr/bin/script", "--quiet", "--return", "--command", command, "/dev/null"}, secret_env());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("sample_book: full read, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("account: full read, "), std::string::npos) << "one line per running table:\n" << r.out;
+  EXPECT_NE(r.out.find(" of about 6000 ("), std::string::npos) << "the service's estimate:\n" << r.out;
+  EXPECT_NE(r.out.find(" rows/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\x1b[K"), std::string::npos) << "the lines are redrawn in place";
+  // The summaries are printed above the progress lines, whole.
+  EXPECT_NE(r.out.find("sample_book: initial sync, 12 pages, 6000 upserts"), std::string::npos) << r.out;
+
+  // Not on a terminal: no progress lines at all.
+  auto plain = once();
+  EXPECT_EQ(plain.err.find("\x1b["), std::string::npos);
+  EXPECT_EQ(plain.out.find("full read, "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dvsync::test
