@@ -28,10 +28,11 @@ verdict readiness(std::vector<table_freshness> const& tables, std::int64_t now, 
     problems += text;
   };
   for (auto const& t : tables) {
+    auto const own = t.limit.value_or(limit);
     if (!t.last_success_at)
       add(fmt::format("{}: initial sync not finished", t.table));
-    else if (now - *t.last_success_at >= limit.count())
-      add(fmt::format("{}: last success {} s ago (limit {} s)", t.table, now - *t.last_success_at, limit.count()));
+    else if (now - *t.last_success_at >= own.count())
+      add(fmt::format("{}: last success {} s ago (limit {} s)", t.table, now - *t.last_success_at, own.count()));
   }
   if (!problems.empty()) return {false, "not ready: " + problems};
   return {true, fmt::format("ready: {} table(s) synced within {} s", tables.size(), limit.count())};

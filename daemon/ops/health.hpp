@@ -44,6 +44,7 @@ verdict liveness(std::chrono::steady_clock::duration since_progress, std::chrono
 struct table_freshness {
   std::string table;
   std::optional<std::int64_t> last_success_at;  // unix seconds; none: the initial sync has not finished
+  std::optional<std::chrono::seconds> limit = {};  // this table's own (3 x its interval_s); none: the common one
 };
 
 // Ready when every table finished its initial sync and last succeeded less than `limit` ago.

@@ -1,5 +1,7 @@
 #include "ops/monitor.hpp"
 
+#include <algorithm>
+
 namespace dvsync::ops {
 namespace {
 
@@ -11,14 +13,36 @@ std::vector<std::string> table_names(config::settings const& s) {
 
 http_reply probe(verdict const& v) { return {v.ok ? 200 : 503, "text/plain; charset=utf-8", v.reason + "\n"}; }
 
+// The wait between cycles that liveness and the watchdog must allow: the longest of every table's.
+config::sync_settings longest_waits(config::settings const& s) {
+  auto sync = s.sync;
+  for (auto const& t : s.tables)
+    if (t.interval) sync.interval = std::max(sync.interval, *t.interval);
+  return sync;
+}
+
 }  // namespace
 
 monitor::monitor(config::settings const& s, std::string version, steady::time_point started)
-    : metrics_(table_names(s), std::move(version)), limits_(limits_for(s.sync)), last_progress_(started) {}
+    : metrics_(table_names(s), std::move(version)), limits_(limits_for(longest_waits(s))), last_progress_(started) {
+  // Readiness: three of each table's own intervals.
+  limits_.readiness = limits_for(s.sync).readiness;
+  for (auto const& t : s.tables)
+    if (t.interval) {
+      auto sync = s.sync;
+      sync.interval = *t.interval;
+      own_readiness_[t.table] = limits_for(sync).readiness;
+    }
+}
 
 verdict monitor::live(steady::time_point now) const { return liveness(now - last_progress_, limits_.liveness); }
 
-verdict monitor::ready(std::int64_t now_unix) const { return readiness(metrics_.freshness(), now_unix, limits_.readiness); }
+verdict monitor::ready(std::int64_t now_unix) const {
+  auto tables = metrics_.freshness();
+  for (auto& t : tables)
+    if (auto it = own_readiness_.find(t.table); it != own_readiness_.end()) t.limit = it->second;
+  return readiness(tables, now_unix, limits_.readiness);
+}
 
 http_reply monitor::respond(std::string_view method, std::string_view target, std::int64_t now_unix,
                             steady::time_point now) const {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,7 @@ class monitor {
  private:
   ops::metrics metrics_;
   ops::limits limits_;
+  std::map<std::string, std::chrono::seconds> own_readiness_;  // tables with their own interval_s
   steady::time_point last_progress_;
 };
 

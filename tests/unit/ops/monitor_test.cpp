@@ -67,6 +67,23 @@ TEST(monitor, readyz_waits_for_every_table_and_then_for_freshness) {
   EXPECT_EQ(r.body, "not ready: sample_book: last success 180 s ago (limit 180 s)\n");
 }
 
+TEST(monitor, a_table_with_its_own_interval_has_its_own_readiness_and_liveness_allows_the_longest_wait) {
+  auto s = two_tables();
+  s.tables[1].interval = 600s;  // account: every 10 minutes
+  auto const t0 = steady::time_point{};
+  monitor m(s, "1.0", t0);
+  EXPECT_EQ(m.limits().liveness, 2 * 600s + 600s) << "the longest wait between cycles is the account's";
+  m.metrics().table_status(synced("sample_book", 5000), 5000);
+  m.metrics().table_status(synced("account", 5000), 5000);
+  auto r = m.respond("GET", "/readyz", 5500, t0);  // 500 s: stale for sample_book (180 s), not for account (1800 s)
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "not ready: sample_book: last success 500 s ago (limit 180 s)\n");
+  m.metrics().table_status(synced("sample_book", 5490), 5500);
+  EXPECT_EQ(m.respond("GET", "/readyz", 5500, t0).status, 200);
+  r = m.respond("GET", "/readyz", 6800, t0);
+  EXPECT_NE(r.body.find("account: last success 1800 s ago (limit 1800 s)"), std::string::npos) << r.body;
+}
+
 TEST(monitor, metrics_are_prometheus_text) {
   monitor m(two_tables(), "9.9.9", steady::time_point{});
   m.metrics().page_fetched();
