@@ -108,6 +108,8 @@ power_cut_report fault_disk::cut() {
   r.shm_pages = std::stoull(m[4].str());
   r.names = std::stoull(m[5].str());
   r.line = m[0].str();
+  static std::regex const removed(R"(faultfs: removed unsynced name (\S+))");
+  for (std::sregex_iterator it(log.begin(), log.end(), removed), end; it != end; ++it) r.removed.push_back((*it)[1].str());
   return r;
 }
 

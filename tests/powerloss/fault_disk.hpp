@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dvsync::test {
 
@@ -19,6 +20,7 @@ struct power_cut_report {
   std::size_t pages = 0;  // unsynced pages dropped, of every file
   std::size_t db_pages = 0, wal_pages = 0, shm_pages = 0;
   std::size_t names = 0;  // names removed because their directory was not synced
+  std::vector<std::string> removed;  // those names, as paths under the mount point
   std::string line;       // the report as faultfs wrote it
 };
 
