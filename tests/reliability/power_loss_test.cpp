@@ -108,7 +108,7 @@ class power_loss_test : public reliability_test {
 
   void mutate() {
     std::uniform_real_distribution<double> fraction(0.05, 0.15);
-    auto r = emulator_->control("mutate", fmt::format(R"({{"fraction":{:.3f},"seed":{},"create":0.3,"update":0.5,"delete":0.2}})",
+    auto r = emulator_->control("mutate", fmt::format(R"({{"fraction":{:.3f},"seed":{},"create":0.25,"update":0.5,"delete":0.25}})",
                                                       fraction(rng_), mutation_seed_++));
     ASSERT_EQ(r.status, 200) << r.body;
   }
