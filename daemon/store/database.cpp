@@ -24,8 +24,19 @@ namespace fs = std::filesystem;
 
 core::error io_error(std::string what) { return core::make_error(core::errc::io, std::move(what)); }
 
+// fsync of a directory, which makes the names made in it durable. Best effort, as SQLite's own
+// directory syncs: some file systems refuse to sync a directory.
+void sync_directory(fs::path const& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
 // Missing directories are created 0750 (less if the umask says so): the mirror is for the
-// service and its readers' group only.
+// service and its readers' group only. Each new directory's parent is synced: a new name is
+// durable only once its directory is, and SQLite syncs only the database's own directory, so
+// without this a power cut could take away the directories, and with them a committed cycle.
 core::result<void> make_parent_directories(std::string const& path) {
   fs::path dir = fs::path(path).parent_path();
   std::vector<fs::path> missing;
@@ -34,9 +45,11 @@ core::result<void> make_parent_directories(std::string const& path) {
     missing.push_back(p);
     if (p == p.parent_path()) break;
   }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     if (::mkdir(it->c_str(), 0750) != 0 && errno != EEXIST)
       return io_error(fmt::format("cannot create directory {}: {}", it->string(), std::strerror(errno)));
+    sync_directory(it->parent_path());
+  }
   return {};
 }
 

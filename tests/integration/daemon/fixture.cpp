@@ -27,7 +27,7 @@ void daemon_test::write_config(config_overrides const& o) {
   write_file(config_path_, fmt::format(R"({{
   "dataverse": {{ "url": "{0}", "api_version": "9.2" }},
   "auth": {{ "authority": "{0}", "tenant_id": "dvsync-test-tenant", "client_id": "{1}" }},
-  "database": {{ "path": "{2}" }},
+  "database": {{ "path": "{2}"{13} }},
   "sync": {{ "interval_s": {3}, "page_size": {4}, "max_attempts": {5}, "backoff_base_s": {6},
              "backoff_cap_s": {7}, "retry_after_cap_s": {8}, "request_timeout_s": {9}{11} }},
   {10}
@@ -35,7 +35,7 @@ void daemon_test::write_config(config_overrides const& o) {
 }})",
                                        origin, emulator_client_id, db_path_, o.interval_s, o.page_size, o.max_attempts,
                                        o.backoff_base_s, o.backoff_cap_s, o.retry_after_cap_s, o.request_timeout_s,
-                                       o.extra_top_level, o.extra_sync, o.tables));
+                                       o.extra_top_level, o.extra_sync, o.tables, o.extra_database));
 }
 
 environment daemon_test::secret_env() const { return {{"DVSYNC_CLIENT_SECRET", std::string(emulator_client_secret)}}; }

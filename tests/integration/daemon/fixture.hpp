@@ -27,6 +27,7 @@ struct config_overrides {
   int request_timeout_s = 10;
   std::string extra_top_level;  // e.g. `"metrics": {...},` placed before "tables"
   std::string extra_sync;       // e.g. `, "metadata_refresh_s": 1` at the end of "sync"
+  std::string extra_database;   // e.g. `, "synchronous": "normal"` at the end of "database"
   // The "tables" array; the default is the sample's book table, described by hand.
   std::string tables = R"([ { "entity_set": "sample_books", "table": "sample_book", "id": "sample_bookid",
                 "key": "sample_bookcode", "columns": ["sample_name", "sample_bookcode", "sample_author"] } ])";
