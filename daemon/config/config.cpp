@@ -492,11 +492,15 @@ void read_settings(reader& r, json::object const& root, settings& s) {
   }
 
   if (auto const* o = r.section(root, "auth", "", true)) {
-    r.only_keys(*o, "auth", {"authority", "tenant_id", "client_id", "client_secret_file"});
+    r.only_keys(*o, "auth", {"authority", "tenant_id", "client_id", "client_secret_file", "client_certificate_file"});
     if (auto v = r.endpoint(*o, "authority", "auth", presence::optional)) s.auth.authority = *v;
     if (auto v = r.text(*o, "tenant_id", "auth", presence::required)) s.auth.tenant_id = *v;
     if (auto v = r.text(*o, "client_id", "auth", presence::required)) s.auth.client_id = *v;
     if (auto v = r.text(*o, "client_secret_file", "auth", presence::nullable)) s.auth.client_secret_file = *v;
+    if (auto v = r.text(*o, "client_certificate_file", "auth", presence::nullable)) s.auth.client_certificate_file = *v;
+    // One credential: a configuration naming both leaves unclear which one the organization meant.
+    if (!s.auth.client_secret_file.empty() && !s.auth.client_certificate_file.empty())
+      r.add("auth.client_certificate_file", "set either client_certificate_file or client_secret_file, not both");
   }
 
   if (auto const* o = r.section(root, "database", "", true)) {

@@ -33,6 +33,9 @@ struct auth_settings {
   std::string tenant_id;
   std::string client_id;
   std::string client_secret_file;    // optional: DVSYNC_CLIENT_SECRET or $CREDENTIALS_DIRECTORY first
+  // PEM certificate and private key: certificate credentials instead of a secret.
+  // $CREDENTIALS_DIRECTORY/client_certificate first.
+  std::string client_certificate_file;
 };
 
 struct database_settings {

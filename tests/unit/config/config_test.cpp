@@ -103,6 +103,7 @@ TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   settings const d;
   EXPECT_EQ(s.dataverse.api_version, d.dataverse.api_version);
   EXPECT_EQ(s.auth.authority, d.auth.authority);
+  EXPECT_EQ(s.auth.client_certificate_file, d.auth.client_certificate_file);
   EXPECT_EQ(s.database.synchronous_full, d.database.synchronous_full);
   EXPECT_EQ(s.database.busy_timeout, d.database.busy_timeout);
   EXPECT_EQ(s.sync.interval, d.sync.interval);
