@@ -1,6 +1,8 @@
 #include "cli/connection.hpp"
 
 #include "auth/credential.hpp"
+#include "core/log.hpp"
+#include "http/proxy.hpp"
 
 #include <stdexcept>
 
@@ -27,6 +29,11 @@ connection::connection(config::settings const& s, boost::asio::io_context& io, s
     : http(io.get_executor(), http::tls_options{s.tls.ca_file, true},
            http::timeouts{std::chrono::seconds(30), s.sync.request_timeout}),
       tokens(http, auth::make_token_endpoint(s.auth, s.dataverse), load_credential(s)),
-      dataverse(http, tokens, dataverse_options(s, std::move(stop), std::move(on_progress))) {}
+      dataverse(http, tokens, dataverse_options(s, std::move(stop), std::move(on_progress))) {
+  auto proxies = http::resolve_proxy(s.proxy.url, s.proxy.no_proxy, http::proxy_environment::from_process());
+  if (!proxies) throw std::runtime_error(proxies.error().message);
+  if (proxies->https) core::log::info("http.proxy", {{"proxy", proxies->https->display}, {"no_proxy_entries", proxies->no_proxy.size()}});
+  http.use_proxy(std::move(*proxies));
+}
 
 }  // namespace dvsync::cli

@@ -1,6 +1,7 @@
 #include "auth/credential.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "http/proxy.hpp"
 #include "core/log.hpp"
 
 #include <cstdio>
@@ -16,6 +17,12 @@ std::optional<config::settings> load_settings(arguments const& a) {
   if (loaded.value && !local && !loaded.value->auth.client_certificate_file.empty()) {
     if (auto credential = auth::load_client_credential(loaded.value->auth); !credential)
       problems.push_back({"auth.client_certificate_file", credential.error().message});
+  }
+  // The proxy URL, from the file or HTTPS_PROXY, parsed as the connection will parse it.
+  if (loaded.value && !local) {
+    auto const& proxy = loaded.value->proxy;
+    if (auto resolved = http::resolve_proxy(proxy.url, proxy.no_proxy, http::proxy_environment::from_process()); !resolved)
+      problems.push_back({proxy.url.empty() ? "HTTPS_PROXY" : "proxy.url", resolved.error().message});
   }
   core::log::options o = core::log::default_options();
   if (loaded.value) {
