@@ -65,8 +65,11 @@ step "podman build $src (the builder stage compiles everything and runs the unit
 started=$(date +%s)
 # --format docker keeps HEALTHCHECK (the OCI format has no such field); --network host lets the
 # builder stage reach Debian's archive; --pull=never uses the local Debian images.
+# The image must exist afterwards: a podman build whose compilers were killed has been seen to
+# exit 0 all the same.
+"${podman[@]}" rmi -f "$image" >/dev/null 2>&1
 if nice "${podman[@]}" build --format docker --pull=never --network host "${run_flags[@]}" \
-     -t "$image" "$src" >"$work/build.log" 2>&1; then
+     -t "$image" "$src" >"$work/build.log" 2>&1 && "${podman[@]}" image exists "$image"; then
   pass "the image builds ($(($(date +%s) - started)) s)"
 else
   tail -40 "$work/build.log" >&2
@@ -80,7 +83,7 @@ IFS='|' read -r user entrypoint healthcheck <<<"$config"
 [ "$entrypoint" = '["/usr/bin/dvsync"]' ] && pass "exec-form entrypoint $entrypoint" || fail "entrypoint $entrypoint"
 grep -q '"/usr/bin/dvsync","healthcheck"' <<<"$healthcheck" && pass "HEALTHCHECK $healthcheck" ||
   fail "HEALTHCHECK is '$healthcheck'"
-version=$("${podman[@]}" run --rm --network none "${run_flags[@]}" "$image" --version 2>&1)
+version=$("${podman[@]}" run --rm --pull=never --network none "${run_flags[@]}" "$image" --version 2>&1)
 [ "$version" = "dvsync $(sed -nE 's/^project\(dvsync VERSION ([0-9.]+).*/\1/p' "$src/CMakeLists.txt")" ] &&
   pass "$version runs in the image" || fail "dvsync --version in the image: $version"
 
@@ -94,7 +97,7 @@ cat >"$wrapper" <<WRAPPER
 #!/bin/sh
 # The demo's dvsync: the image, as its own user, on a read-only root without capabilities.
 chmod 0777 "$demo"
-exec ${podman[*]} run --rm --network host ${run_flags[*]} --read-only --cap-drop ALL \\
+exec ${podman[*]} run --rm --pull=never --network host ${run_flags[*]} --read-only --cap-drop ALL \\
   --security-opt no-new-privileges -e DVSYNC_CLIENT_SECRET -v "$demo:$demo" "$image" "\$@"
 WRAPPER
 chmod 0755 "$wrapper"
@@ -135,7 +138,7 @@ chown 65532:65532 "$emulator_dir/client_secret" && chmod 0400 "$emulator_dir/cli
 "${podman[@]}" rm -f dvsync-test >/dev/null 2>&1
 "${podman[@]}" volume rm -f dvsync-test-state >/dev/null 2>&1
 "${podman[@]}" volume create dvsync-test-state >/dev/null
-"${podman[@]}" run -d --name dvsync-test --network host "${run_flags[@]}" --read-only --tmpfs /tmp \
+"${podman[@]}" run -d --pull=never --name dvsync-test --network host "${run_flags[@]}" --read-only --tmpfs /tmp \
   --cap-drop ALL --security-opt no-new-privileges \
   -v dvsync-test-state:/var/lib/dvsync \
   -v "$emulator_dir/dvsync.json:/etc/dvsync/dvsync.json:ro" \
