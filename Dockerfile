@@ -7,8 +7,9 @@
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
 COPY tools/packages.txt /src/tools/packages.txt
+# The package list up to its "# ---- Release tools" line: packaging and container tools stay out.
 RUN apt-get update \
- && grep -v '^[[:space:]]*#' /src/tools/packages.txt | awk 'NF {print $1}' \
+ && sed '/^# ---- /q' /src/tools/packages.txt | grep -v '^[[:space:]]*#' | awk 'NF {print $1}' \
     | xargs apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src

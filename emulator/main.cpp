@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -75,7 +76,21 @@ int main(int argc, char** argv) {
   }
 
   emulator::router_settings routing;
-  routing.auth = {o.client_id, o.client_secret, o.tenant, std::chrono::seconds(o.token_lifetime_s)};
+  routing.auth = {o.client_id, o.client_secret, o.tenant, std::chrono::seconds(o.token_lifetime_s), nullptr};
+  if (!o.client_certificate.empty()) {
+    std::string pem;
+    if (!read_text(o.client_certificate, pem)) {
+      std::cerr << "dataverse-emulator: --client-certificate: cannot read '" << o.client_certificate << "'\n";
+      return emulator::exit_no_input;
+    }
+    try {
+      routing.auth.certificates = std::make_shared<emulator::registered_certificates const>(
+          emulator::registered_certificates::from_pem(pem, "--client-certificate " + o.client_certificate));
+    } catch (std::exception const& e) {
+      std::cerr << "dataverse-emulator: " << e.what() << "\n";
+      return emulator::exit_data_error;
+    }
+  }
   routing.check_bearer = !o.no_auth;
   routing.gzip = o.gzip;
   routing.throttle = o.throttle;

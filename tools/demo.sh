@@ -2,12 +2,14 @@
 # The README's demo: Microsoft's change-tracking sample (sample_book) replayed against the emulator,
 # synced by dvsync into demo/mirror.db, beside the emulator's account and contact tables, which
 # dvsync mirrors from their metadata alone. Called by `./run demo` with the build directory.
+# DVSYNC_DEMO_DIR (default demo/) and DVSYNC (a command to run instead of BUILD_DIR's dvsync, such
+# as the container image: tests/packaging/container_test.sh) let the same demo run elsewhere.
 set -euo pipefail
 build=${1:?usage: tools/demo.sh BUILD_DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
-demo=$root/demo
+demo=${DVSYNC_DEMO_DIR:-$root/demo}
 emulator=$build/emulator/dataverse-emulator
-dvsync=$build/daemon/dvsync
+dvsync=${DVSYNC:-$build/daemon/dvsync}
 client_id=dvsync-demo-client
 export DVSYNC_CLIENT_SECRET=dvsync-demo-secret   # the emulator's demo credentials, not a real secret
 

@@ -41,18 +41,14 @@ class file_descriptor {
   int fd_;
 };
 
-struct file_read {
-  bool exists = true;
-  std::string content;
-};
+}  // namespace
 
-// `what` names the source in messages: a config path like auth.client_secret_file, or the
-// credential's path. `check_mode` refuses files that others can read.
-core::result<file_read> read_secret_file(std::string const& path, std::string const& what, bool check_mode) {
+core::result<std::optional<std::string>> read_credential_file(std::string const& path, std::string const& what,
+                                                              bool check_mode) {
   file_descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
     int const err = errno;
-    if (err == ENOENT) return file_read{false, {}};
+    if (err == ENOENT) return std::optional<std::string>();
     return core::make_error(errc::config_invalid, what + ": cannot open " + path + ": " + std::strerror(err));
   }
   // fstat on the open descriptor: the mode checked is the mode of the file read.
@@ -67,7 +63,7 @@ core::result<file_read> read_secret_file(std::string const& path, std::string co
     return core::make_error(errc::config_invalid, what + ": " + path + " is readable by group or others (mode " + mode +
                                                       "); run chmod 600 on it");
   }
-  file_read out;
+  std::string content;
   char buf[4096];
   for (;;) {
     ssize_t const n = ::read(fd.get(), buf, sizeof buf);
@@ -76,15 +72,13 @@ core::result<file_read> read_secret_file(std::string const& path, std::string co
       return core::make_error(errc::config_invalid, what + ": cannot read " + path + ": " + std::strerror(errno));
     }
     if (n == 0) break;
-    out.content.append(buf, static_cast<std::size_t>(n));
-    if (out.content.size() > 64 * 1024) return core::make_error(errc::config_invalid, what + ": " + path + " is too large for a secret");
+    content.append(buf, static_cast<std::size_t>(n));
+    if (content.size() > 64 * 1024) return core::make_error(errc::config_invalid, what + ": " + path + " is too large for a secret");
   }
-  strip_newline(out.content);
-  if (out.content.empty()) return core::make_error(errc::config_invalid, what + ": " + path + " is empty");
-  return out;
+  strip_newline(content);
+  if (content.empty()) return core::make_error(errc::config_invalid, what + ": " + path + " is empty");
+  return std::optional<std::string>(std::move(content));
 }
-
-}  // namespace
 
 secret_environment secret_environment::from_process() {
   return secret_environment{env_value("DVSYNC_CLIENT_SECRET"), env_value("CREDENTIALS_DIRECTORY")};
@@ -99,14 +93,14 @@ core::result<std::string> load_client_secret(config::auth_settings const& auth, 
   if (env.credentials_directory && !env.credentials_directory->empty()) {
     std::string const path = *env.credentials_directory + "/client_secret";
     // systemd creates credentials readable by the service alone; their mode is not ours to judge.
-    auto read = read_secret_file(path, "credential client_secret", false);
+    auto read = read_credential_file(path, "credential client_secret", false);
     if (!read) return read.error();
-    if (read->exists) return std::move(read->content);
+    if (*read) return std::move(**read);
   }
   if (!auth.client_secret_file.empty()) {
-    auto read = read_secret_file(auth.client_secret_file, "auth.client_secret_file", true);
+    auto read = read_credential_file(auth.client_secret_file, "auth.client_secret_file", true);
     if (!read) return read.error();
-    if (read->exists) return std::move(read->content);
+    if (*read) return std::move(**read);
     return core::make_error(errc::config_invalid, "auth.client_secret_file: " + auth.client_secret_file + " does not exist");
   }
   return core::make_error(errc::config_invalid,

@@ -41,19 +41,28 @@ token_endpoint make_token_endpoint(config::auth_settings const& auth, config::da
                         without_trailing_slash(dataverse.url) + "/.default"};
 }
 
-std::string token_request_body(token_endpoint const& endpoint, std::string const& client_secret) {
-  return http::form_encode({{"grant_type", "client_credentials"},
-                            {"client_id", endpoint.client_id},
-                            {"client_secret", client_secret},
-                            {"scope", endpoint.scope}});
+std::string token_request_body(token_endpoint const& endpoint,
+                               std::vector<std::pair<std::string, std::string>> const& credential_fields) {
+  std::vector<std::pair<std::string_view, std::string_view>> fields{{"grant_type", "client_credentials"},
+                                                                    {"client_id", endpoint.client_id}};
+  for (auto const& [name, value] : credential_fields) fields.emplace_back(name, value);
+  fields.emplace_back("scope", endpoint.scope);
+  return http::form_encode(fields);
 }
 
-token_provider::token_provider(http::client& http, token_endpoint endpoint, std::string client_secret, clock_fn clock)
+std::string token_request_body(token_endpoint const& endpoint, std::string const& client_secret) {
+  return token_request_body(endpoint, {{"client_secret", client_secret}});
+}
+
+token_provider::token_provider(http::client& http, token_endpoint endpoint, client_credential credential, clock_fn clock)
     : http_(http),
       endpoint_(std::move(endpoint)),
-      client_secret_(std::move(client_secret)),
+      credential_(std::move(credential)),
       clock_(std::move(clock)),
       signal_(std::make_unique<refresh_signal>()) {}
+
+token_provider::token_provider(http::client& http, token_endpoint endpoint, std::string client_secret, clock_fn clock)
+    : token_provider(http, std::move(endpoint), client_credential::from_secret(std::move(client_secret)), std::move(clock)) {}
 
 token_provider::~token_provider() = default;
 
@@ -91,7 +100,10 @@ asio::awaitable<core::result<std::string>> token_provider::fetch() {
   req.method = http::verb::post;
   req.url = endpoint_.url;
   req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = token_request_body(endpoint_, client_secret_);
+  // A certificate signs a new assertion for every request: each has its own jti and a short life.
+  auto credential_fields = credential_.form_fields(endpoint_, std::chrono::system_clock::now());
+  if (!credential_fields) co_return credential_fields.error();
+  req.body = token_request_body(endpoint_, *credential_fields);
 
   auto res = co_await http_.send(std::move(req));
   if (!res) co_return res.error();
@@ -100,7 +112,7 @@ asio::awaitable<core::result<std::string>> token_provider::fetch() {
     std::optional<std::chrono::seconds> retry_after;
     if (auto value = res->header("Retry-After")) retry_after = http::parse_retry_after(*value, std::chrono::system_clock::now());
     core::error e = token_endpoint_error(res->status, res->body, retry_after);
-    redact(e.message, client_secret_);
+    redact(e.message, credential_.secret());
     co_return e;
   }
   auto parsed = parse_token_response(res->body);

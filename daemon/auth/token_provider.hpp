@@ -1,6 +1,7 @@
 #pragma once
 // Bearer tokens for Dataverse, fetched with OAuth 2.0 client credentials and cached until
 // refresh_due() says otherwise. Concurrent callers share one token request.
+#include "auth/credential.hpp"
 #include "config/settings.hpp"
 #include "core/error.hpp"
 #include "http/client.hpp"
@@ -13,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dvsync::auth {
 
@@ -24,13 +27,18 @@ struct token_endpoint {
 
 token_endpoint make_token_endpoint(config::auth_settings const& auth, config::dataverse_settings const& dataverse);
 
-// The form body of a client-credentials token request; every value URL-encoded.
+// The form body of a client-credentials token request; every value URL-encoded. The credential's
+// fields are client_secret, or client_assertion_type and client_assertion (client_credential).
+std::string token_request_body(token_endpoint const& endpoint,
+                               std::vector<std::pair<std::string, std::string>> const& credential_fields);
 std::string token_request_body(token_endpoint const& endpoint, std::string const& client_secret);
 
 class token_provider {
  public:
   using clock_fn = std::function<std::chrono::steady_clock::time_point()>;
 
+  token_provider(http::client& http, token_endpoint endpoint, client_credential credential,
+                 clock_fn clock = [] { return std::chrono::steady_clock::now(); });
   token_provider(http::client& http, token_endpoint endpoint, std::string client_secret,
                  clock_fn clock = [] { return std::chrono::steady_clock::now(); });
   ~token_provider();
@@ -57,7 +65,7 @@ class token_provider {
 
   http::client& http_;
   token_endpoint endpoint_;
-  std::string client_secret_;
+  client_credential credential_;
   clock_fn clock_;
   std::optional<cached_token> cached_;
   std::unique_ptr<refresh_signal> signal_;

@@ -1,7 +1,7 @@
 #pragma once
 // What talks to Dataverse, without the database: the HTTP client, the token provider and the
 // Dataverse client, built from the configuration. `run` and `once` hold one inside their runtime;
-// `discover` uses one alone. Construction throws std::runtime_error when no secret can be read.
+// `discover` uses one alone. Construction throws std::runtime_error when no credential can be read.
 #include "auth/token_provider.hpp"
 #include "config/settings.hpp"
 #include "dataverse/client.hpp"

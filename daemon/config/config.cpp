@@ -484,7 +484,7 @@ void read_tables(reader& r, json::object const& root, settings& s) {
 
 void read_settings(reader& r, json::object const& root, settings& s) {
   using presence = reader::presence;
-  r.only_keys(root, "", {"dataverse", "auth", "database", "sync", "tables", "tls", "log", "metrics"});
+  r.only_keys(root, "", {"dataverse", "auth", "database", "sync", "tables", "tls", "log", "metrics", "proxy"});
 
   if (auto const* o = r.section(root, "dataverse", "", true)) {
     r.only_keys(*o, "dataverse", {"url", "api_version"});
@@ -493,11 +493,15 @@ void read_settings(reader& r, json::object const& root, settings& s) {
   }
 
   if (auto const* o = r.section(root, "auth", "", true)) {
-    r.only_keys(*o, "auth", {"authority", "tenant_id", "client_id", "client_secret_file"});
+    r.only_keys(*o, "auth", {"authority", "tenant_id", "client_id", "client_secret_file", "client_certificate_file"});
     if (auto v = r.endpoint(*o, "authority", "auth", presence::optional)) s.auth.authority = *v;
     if (auto v = r.text(*o, "tenant_id", "auth", presence::required)) s.auth.tenant_id = *v;
     if (auto v = r.text(*o, "client_id", "auth", presence::required)) s.auth.client_id = *v;
     if (auto v = r.text(*o, "client_secret_file", "auth", presence::nullable)) s.auth.client_secret_file = *v;
+    if (auto v = r.text(*o, "client_certificate_file", "auth", presence::nullable)) s.auth.client_certificate_file = *v;
+    // One credential: a configuration naming both leaves unclear which one the organization meant.
+    if (!s.auth.client_secret_file.empty() && !s.auth.client_certificate_file.empty())
+      r.add("auth.client_certificate_file", "set either client_certificate_file or client_secret_file, not both");
   }
 
   if (auto const* o = r.section(root, "database", "", true)) {
@@ -545,6 +549,20 @@ void read_settings(reader& r, json::object const& root, settings& s) {
     r.only_keys(*o, "log", {"level", "format"});
     if (auto v = r.choice(*o, "level", "log", {"debug", "info", "warn", "error"})) s.log.level = *v;
     if (auto v = r.choice(*o, "format", "log", {"text", "json"})) s.log.format = *v;
+  }
+
+  if (auto const* o = r.section(root, "proxy", "", false)) {
+    r.only_keys(*o, "proxy", {"url", "no_proxy"});
+    if (auto v = r.text(*o, "url", "proxy", presence::nullable)) {
+      // The file holds no secret (decision 8): a proxy password comes from HTTPS_PROXY instead.
+      if (v->find('@') != std::string::npos)
+        r.add("proxy.url", "credentials do not go in the config file; give the whole URL in HTTPS_PROXY "
+                           "(for systemd, in a root-only EnvironmentFile=)");
+      else
+        s.proxy.url = *v;
+    }
+    if (auto const* v = o->if_contains("no_proxy"); v != nullptr && v->is_string()) s.proxy.no_proxy = std::string(v->get_string());
+    else if (v != nullptr && !v->is_null()) r.add("proxy.no_proxy", "must be a string of comma-separated hosts or null");
   }
 
   if (auto const* o = r.section(root, "metrics", "", false)) {

@@ -120,7 +120,9 @@ core::result<secret_source> find_client_secret(auth_settings const& auth) {
 std::vector<problem> check_environment(settings const& s, purpose p) {
   std::vector<problem> out;
   if (p == purpose::sync) {
-    if (auto source = find_client_secret(s.auth); !source) out.push_back({"auth.client_secret_file", source.error().message});
+    // A certificate is checked where it is parsed (auth::load_client_credential, by the CLI).
+    if (s.auth.client_certificate_file.empty())
+      if (auto source = find_client_secret(s.auth); !source) out.push_back({"auth.client_secret_file", source.error().message});
     check_ca_file(s, out);
   }
   check_database_path(s, out);

@@ -34,6 +34,9 @@ struct auth_settings {
   std::string tenant_id;
   std::string client_id;
   std::string client_secret_file;    // optional: DVSYNC_CLIENT_SECRET or $CREDENTIALS_DIRECTORY first
+  // PEM certificate and private key: certificate credentials instead of a secret.
+  // $CREDENTIALS_DIRECTORY/client_certificate first.
+  std::string client_certificate_file;
 };
 
 struct database_settings {
@@ -59,6 +62,13 @@ struct tls_settings {
   std::string ca_file;               // extra trust anchor (PEM); the system store is always used
 };
 
+// The HTTPS proxy (http/proxy.hpp). Unset values fall back to HTTPS_PROXY / https_proxy and
+// NO_PROXY / no_proxy; an empty no_proxy ("") turns the environment's off.
+struct proxy_config {
+  std::string url;                        // http://host:port, without credentials; empty: the environment's
+  std::optional<std::string> no_proxy;    // comma-separated hosts and domains
+};
+
 struct log_settings {
   std::string level = "info";        // debug, info, warn, error
   std::string format = "text";       // text, json
@@ -71,6 +81,7 @@ struct settings {
   sync_settings sync;
   tls_settings tls;
   log_settings log;
+  proxy_config proxy;
   std::optional<std::string> metrics_listen;   // "127.0.0.1:9464"; absent = no endpoint
   std::vector<table_config> tables;
 };

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace dvsync::core::log {
 namespace {
@@ -72,9 +75,28 @@ std::string timestamp_utc() {
 
 field::field(std::string_view k, double v) : key(k), value(fmt::format("{:.3f}", v)) {}
 
+bool names_journal_stream(std::string_view journal_stream, std::uint64_t device, std::uint64_t inode) {
+  auto colon = journal_stream.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto read_decimal = [](std::string_view text, std::uint64_t& out) {
+    auto const* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, out);
+    return !text.empty() && ec == std::errc{} && ptr == end;
+  };
+  std::uint64_t named_device = 0;
+  std::uint64_t named_inode = 0;
+  return read_decimal(journal_stream.substr(0, colon), named_device) &&
+         read_decimal(journal_stream.substr(colon + 1), named_inode) && named_device == device &&
+         named_inode == inode;
+}
+
 options default_options() {
   options o;
-  o.journald_prefix = std::getenv("JOURNAL_STREAM") != nullptr;
+  char const* journal_stream = std::getenv("JOURNAL_STREAM");
+  struct stat st {};
+  o.journald_prefix = journal_stream != nullptr && ::fstat(STDERR_FILENO, &st) == 0 &&
+                      names_journal_stream(journal_stream, static_cast<std::uint64_t>(st.st_dev),
+                                           static_cast<std::uint64_t>(st.st_ino));
   return o;
 }
 

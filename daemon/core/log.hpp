@@ -33,8 +33,15 @@ struct options {
   bool journald_prefix = false;  // `<N>` priority prefixes, for stderr captured by journald
 };
 
-// Reads JOURNAL_STREAM to decide on journald prefixes unless told otherwise.
+// journald prefixes when stderr is the journal stream that JOURNAL_STREAM names (see below).
 options default_options();
+
+// Whether a JOURNAL_STREAM value ("DEVICE:INODE", both decimal) names the file with this device
+// and inode number. systemd.exec(5), "Environment Variables Set or Propagated by the Service
+// Manager": the variable holds the device and inode of the journal stream, and a process must
+// compare them with its own standard error rather than trust the variable's presence, since a
+// service may start programs whose stderr it has redirected without unsetting the variable.
+bool names_journal_stream(std::string_view journal_stream, std::uint64_t device, std::uint64_t inode);
 void configure(options const& o);
 options const& current();
 

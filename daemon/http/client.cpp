@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "http/gzip.hpp"
 #include "http/localhost.hpp"
+#include "http/proxy_tunnel.hpp"
 #include "http/url.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -293,6 +294,7 @@ struct client::impl {
   bool verify;
   timeouts deadlines;
   limits sizes;
+  proxy_settings proxies;
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
   std::uint64_t opened = 0;
 
@@ -316,14 +318,23 @@ struct client::impl {
     auto const budget_end = std::min(deadline, clock_type::now() + deadlines.connect);
     auto const budget = std::chrono::duration_cast<std::chrono::milliseconds>(budget_end - clock_type::now());
 
-    auto endpoints = loopback_endpoints(ep);
+    // Through the HTTPS proxy when one applies: TCP to the proxy, CONNECT, then TLS with `ep` itself.
+    proxy const* via = ep.tls && proxies.https && !bypasses_proxy(proxies.no_proxy, ep.host) ? &*proxies.https : nullptr;
+    endpoint dial = ep;
+    if (via) {
+      dial.host = via->host;
+      dial.port = via->port;
+    }
+    auto const dial_where = via ? "the proxy " + via->display : where;
+
+    auto endpoints = loopback_endpoints(dial);
     if (endpoints.empty()) {
       auto state = std::make_shared<resolve_state>(executor);
       state->done.expires_at(budget_end);
-      asio::co_spawn(executor, resolve_into(state, ep.host, std::to_string(ep.port)), log_spawn_failure);
+      asio::co_spawn(executor, resolve_into(state, dial.host, std::to_string(dial.port)), log_spawn_failure);
       if (!state->finished) co_await state->done.async_wait(use_tuple);
-      if (!state->finished) co_return core::make_error(errc::timeout, "resolving " + ep.host + " took longer than " + seconds_text(budget));
-      if (state->ec) co_return core::make_error(errc::network, "cannot resolve " + ep.host + ": " + state->ec.message());
+      if (!state->finished) co_return core::make_error(errc::timeout, "resolving " + dial.host + " took longer than " + seconds_text(budget));
+      if (state->ec) co_return core::make_error(errc::network, "cannot resolve " + dial.host + ": " + state->ec.message());
       endpoints = std::move(state->endpoints);
     }
 
@@ -337,11 +348,15 @@ struct client::impl {
     }
     conn->tcp().expires_at(budget_end);
     auto [cec, connected] = co_await conn->tcp().async_connect(endpoints, use_tuple);
-    if (cec == beast::error::timeout) co_return core::make_error(errc::timeout, "connecting to " + where + " took longer than " + seconds_text(budget));
-    if (cec) co_return core::make_error(errc::network, "cannot connect to " + where + ": " + cec.message());
+    if (cec == beast::error::timeout) co_return core::make_error(errc::timeout, "connecting to " + dial_where + " took longer than " + seconds_text(budget));
+    if (cec) co_return core::make_error(errc::network, "cannot connect to " + dial_where + ": " + cec.message());
     conn->tcp().socket().set_option(tcp::no_delay(true), cec);
+    if (via) {
+      auto authority = (ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) + ":" + std::to_string(ep.port);
+      if (auto refused = co_await open_tunnel(conn->tcp(), *via, std::move(authority))) co_return *refused;
+    }
     ++opened;
-    core::log::debug("http.connected", {{"origin", conn->origin}});
+    core::log::debug("http.connected", {{"origin", conn->origin}, {"proxy", via ? via->display : std::string("none")}});
 
     if (ep.tls) {
       // SNI carries host names only (RFC 6066 §3).
@@ -484,6 +499,8 @@ client::client(asio::any_io_executor executor, tls_options tls, timeouts deadlin
     : impl_(std::make_unique<impl>(std::move(executor), std::move(tls), deadlines, sizes)) {}
 
 client::~client() = default;
+
+void client::use_proxy(proxy_settings proxies) { impl_->proxies = std::move(proxies); }
 
 asio::awaitable<core::result<response>> client::send(request req) { return impl_->send(std::move(req)); }
 

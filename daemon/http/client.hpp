@@ -3,6 +3,7 @@
 // reused per origin; every request has a connect budget and a whole-request deadline.
 #include "core/error.hpp"
 #include "http/message.hpp"
+#include "http/proxy.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -42,6 +43,10 @@ class client {
   // connect, reset, truncated or corrupt body), errc::timeout, errc::tls_verify, errc::protocol
   // (bad URL, oversized or malformed response). Any HTTP status is a successful response.
   boost::asio::awaitable<core::result<response>> send(request req);
+
+  // https:// origins not in `proxies.no_proxy` are reached through `proxies.https` from the next
+  // connection on (http/proxy.hpp).
+  void use_proxy(proxy_settings proxies);
 
   // Drops every idle connection (in-flight requests keep theirs until they finish).
   void close_idle();

@@ -154,6 +154,25 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
                        "Application with identifier '" + *creds.id +
                            "' was not found in the directory. This can happen if the application has not been "
                            "installed by the administrator of the tenant.");
+  auto assertion_type = form_field(r.body, "client_assertion_type");
+  auto assertion = form_field(r.body, "client_assertion");
+  if (assertion_type || assertion) {
+    if (!assertion_type) return missing_parameter("client_assertion_type");
+    if (*assertion_type != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+      return entra_error(400, "invalid_request", 50027,
+                         "JWT token is invalid or malformed. [Reason - client_assertion_type '" + *assertion_type +
+                             "' is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer]");
+    if (!assertion || assertion->empty()) return missing_parameter("client_assertion");
+    if (!settings_.certificates)
+      return entra_error(401, "invalid_client", 700027,
+                         "The certificate with identifier used to sign the client assertion is not registered on "
+                         "application. [Reason - The application has no certificate.]");
+    std::string const audience = r.origin + "/" + std::string(tenant) + "/oauth2/v2.0/token";
+    if (auto refusal = settings_.certificates->verify(*assertion, audience, *creds.id, std::chrono::system_clock::now()))
+      return entra_error(refusal->aadsts == 50027 ? 400 : 401, refusal->aadsts == 50027 ? "invalid_request" : "invalid_client",
+                         refusal->aadsts, refusal->description);
+    return issue_token(now);
+  }
   if (!creds.secret || creds.secret->empty())
     return entra_error(401, "invalid_client", 7000216,
                        "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' "
@@ -164,6 +183,10 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
                        "secret value, not the client secret ID, for a secret added to app '" +
                            settings_.client_id + "'.");
 
+  return issue_token(now);
+}
+
+http_response token_issuer::issue_token(clock::time_point now) {
   forget_expired(now);
   auto token = new_access_token();
   tokens_.emplace(token, now + settings_.token_lifetime);

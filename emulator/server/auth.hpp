@@ -2,8 +2,10 @@
 // OAuth 2.0 client credentials as Microsoft Entra ID answers them, and the bearer check the Web API
 // does. Time is passed in, so expiry is tested without waiting.
 #include "api/web_api.hpp"
+#include "server/assertion.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +19,9 @@ struct auth_settings {
   std::string client_secret;
   std::string tenant;  // empty: any tenant
   std::chrono::seconds token_lifetime{3600};
+  // Certificates registered for the client (--client-certificate): client assertions signed with
+  // one of them are accepted as well as the secret.
+  std::shared_ptr<registered_certificates const> certificates{};
 };
 
 enum class bearer_status { valid = 1, missing, unknown, expired };
@@ -43,6 +48,7 @@ class token_issuer {
 
  private:
   void forget_expired(clock::time_point now);
+  http_response issue_token(clock::time_point now);
 
   auth_settings settings_;
   std::unordered_map<std::string, clock::time_point> tokens_;  // token -> expiry

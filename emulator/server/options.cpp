@@ -116,6 +116,8 @@ bool apply_valued(std::string_view flag, std::string_view value, server_options&
     o.client_id = std::string(value);
   } else if (flag == "--client-secret") {
     o.client_secret = std::string(value);
+  } else if (flag == "--client-certificate") {
+    o.client_certificate = std::string(value);
   } else if (flag == "--tenant") {
     o.tenant = std::string(value);
   } else if (flag == "--token-lifetime-s") {
@@ -205,6 +207,8 @@ A local Microsoft Dataverse Web API (change tracking) with an Entra ID token end
   --seed-order ascending|shuffled  generated text (keys) in id order or in random order (default ascending)
   --client-id ID               accepted OAuth client id (default dvsync-test-client)
   --client-secret SECRET       accepted OAuth client secret (default dvsync-test-secret)
+  --client-certificate FILE    PEM certificate(s) registered for the client: signed client assertions
+                               (certificate credentials) are accepted too
   --tenant TENANT              accepted tenant in /{tenant}/oauth2/v2.0/token (default: any)
   --token-lifetime-s N         bearer token lifetime in seconds (default 3600)
   --change-retention-days N    change-tracking retention (default 7)

@@ -43,6 +43,7 @@ struct server_options {
   std::string client_id{default_client_id};
   std::string client_secret{default_client_secret};
   std::string tenant;  // empty: any tenant is accepted
+  std::string client_certificate;  // PEM file of certificates registered for the client; empty: none
   int token_lifetime_s = 3600;
   int change_retention_days = 7;
   int max_page_size = 5000;

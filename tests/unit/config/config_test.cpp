@@ -95,6 +95,33 @@ TEST(ConfigParse, IssueExampleIsValidWithDefaults) {
   EXPECT_EQ(s.tables[0].columns, (std::vector<std::string>{"sample_name", "sample_bookcode", "sample_author"}));
 }
 
+TEST(ConfigParse, ProxySectionTakesAUrlWithoutCredentialsAndAHostList) {
+  auto ok = parse(with(R"("tables")", R"("proxy": { "url": "http://proxy.corp:3128", "no_proxy": "" }, "tables")"));
+  ASSERT_TRUE(ok.value) << describe(ok.problems);
+  EXPECT_EQ(ok.value->proxy.url, "http://proxy.corp:3128");
+  EXPECT_EQ(ok.value->proxy.no_proxy, std::optional<std::string>(""));
+  auto unset = parse(std::string(issue_example));
+  ASSERT_TRUE(unset.value);
+  EXPECT_EQ(unset.value->proxy.url, "");
+  EXPECT_FALSE(unset.value->proxy.no_proxy);
+
+  auto credentials = parse(with(R"("tables")", R"("proxy": { "url": "http://u:hunter2@proxy:3128" }, "tables")"));
+  EXPECT_EQ(paths(credentials), std::vector<std::string>{"proxy.url"});
+  EXPECT_EQ(describe(credentials.problems).find("hunter2"), std::string::npos) << describe(credentials.problems);
+  auto bad = parse(with(R"("tables")", R"("proxy": { "no_proxy": 7, "user": "x" }, "tables")"));
+  EXPECT_EQ(paths(bad), (std::vector<std::string>{"proxy.no_proxy", "proxy.user"}));
+}
+
+TEST(ConfigParse, ACertificateAndASecretFileTogetherAreRefused) {
+  auto both = parse(with(R"("client_secret_file": "/etc/dvsync/client_secret")",
+                         R"("client_secret_file": "/etc/dvsync/client_secret", "client_certificate_file": "/etc/dvsync/c.pem")"));
+  EXPECT_EQ(paths(both), std::vector<std::string>{"auth.client_certificate_file"});
+  auto certificate = parse(with(R"("client_secret_file": "/etc/dvsync/client_secret")",
+                                R"("client_certificate_file": "/etc/dvsync/c.pem")"));
+  ASSERT_TRUE(certificate.value) << describe(certificate.problems);
+  EXPECT_EQ(certificate.value->auth.client_certificate_file, "/etc/dvsync/c.pem");
+}
+
 // config/dvsync.example.json documents every key with its default: it must parse to the defaults.
 TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   auto r = parse(read_file(DVSYNC_EXAMPLE_CONFIG));
@@ -103,6 +130,7 @@ TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   settings const d;
   EXPECT_EQ(s.dataverse.api_version, d.dataverse.api_version);
   EXPECT_EQ(s.auth.authority, d.auth.authority);
+  EXPECT_EQ(s.auth.client_certificate_file, d.auth.client_certificate_file);
   EXPECT_EQ(s.database.synchronous_full, d.database.synchronous_full);
   EXPECT_EQ(s.database.busy_timeout, d.database.busy_timeout);
   EXPECT_EQ(s.sync.interval, d.sync.interval);
@@ -118,6 +146,8 @@ TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   EXPECT_EQ(s.log.level, d.log.level);
   EXPECT_EQ(s.log.format, d.log.format);
   EXPECT_EQ(s.metrics_listen, d.metrics_listen);
+  EXPECT_EQ(s.proxy.url, d.proxy.url);
+  EXPECT_EQ(s.proxy.no_proxy, d.proxy.no_proxy);
 }
 
 TEST(ConfigParse, DataFilesValid) {

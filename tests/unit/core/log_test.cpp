@@ -43,5 +43,19 @@ TEST(log_parse_level, accepts_the_documented_names_only) {
   EXPECT_FALSE(parse_level("verbose").has_value());
 }
 
+TEST(log_journal_stream, names_the_stream_only_when_device_and_inode_both_match) {
+  EXPECT_TRUE(names_journal_stream("8:306630", 8, 306630));
+  EXPECT_TRUE(names_journal_stream("66306:18446744073709551615", 66306, 18446744073709551615ULL));
+  // The variable inherited by a child whose stderr now goes elsewhere names another inode.
+  EXPECT_FALSE(names_journal_stream("8:306630", 8, 306631));
+  EXPECT_FALSE(names_journal_stream("8:306630", 9, 306630));
+}
+
+TEST(log_journal_stream, a_malformed_value_names_no_stream) {
+  for (auto const* value : {"", ":", "8", "8:", ":306630", "8:306630:1", " 8:306630", "8:306630 ", "8:-1",
+                            "0x8:306630", "8:306630x", "99999999999999999999:1"})
+    EXPECT_FALSE(names_journal_stream(value, 8, 306630)) << '"' << value << '"';
+}
+
 }  // namespace
 }  // namespace dvsync::core::log
