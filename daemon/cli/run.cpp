@@ -202,6 +202,7 @@ class daemon_process {
   ops::http_reply answer(std::string_view method, std::string_view target) {
     monitor_.metrics().client(rt_.dataverse().stats());
     if (auto bytes = rt_.database().wal_bytes()) monitor_.metrics().wal_bytes(*bytes);
+    monitor_.metrics().checkpoints(rt_.database().checkpoints());
     return monitor_.respond(method, target, unix_now(), steady::now());
   }
 

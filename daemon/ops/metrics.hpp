@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "dataverse/client.hpp"
 #include "ops/health.hpp"
+#include "store/database.hpp"
 #include "store/state.hpp"
 #include "sync/engine.hpp"
 
@@ -46,6 +47,7 @@ class metrics {
   // Values read at scrape time.
   void client(dataverse::client_stats const& s) { client_ = s; }
   void wal_bytes(std::uint64_t bytes) { wal_bytes_ = bytes; }
+  void checkpoints(store::checkpoint_counts const& c) { checkpoints_ = c; }
 
   std::vector<table_freshness> freshness() const;
   std::vector<expiry_warning> expiry_warnings(std::int64_t now) const;
@@ -79,6 +81,7 @@ class metrics {
   std::optional<int> retention_days_;
   dataverse::client_stats client_;
   std::uint64_t wal_bytes_ = 0;
+  store::checkpoint_counts checkpoints_;
 };
 
 }  // namespace dvsync::ops
