@@ -205,6 +205,7 @@ class daemon_process {
     monitor_.metrics().requests_gate(gate.limit(), gate.in_flight(), gate.lowered_count());
     monitor_.metrics().progress(rt_.engine().progress(), steady::now());
     if (auto bytes = rt_.database().wal_bytes()) monitor_.metrics().wal_bytes(*bytes);
+    monitor_.metrics().checkpoints(rt_.database().checkpoints());
     return monitor_.respond(method, target, unix_now(), steady::now());
   }
 

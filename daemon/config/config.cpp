@@ -516,12 +516,13 @@ void read_settings(reader& r, json::object const& root, settings& s) {
   if (auto const* o = r.section(root, "sync", "", false)) {
     constexpr std::int64_t day = 86400;
     r.only_keys(*o, "sync",
-                {"interval_s", "page_size", "request_timeout_s", "max_attempts", "backoff_base_s", "backoff_cap_s",
-                 "retry_after_cap_s", "metadata_refresh_s", "max_parallel_requests"});
+                {"interval_s", "page_size", "request_timeout_s", "max_response_mb", "max_attempts", "backoff_base_s",
+                 "backoff_cap_s", "retry_after_cap_s", "metadata_refresh_s", "max_parallel_requests"});
     if (auto v = r.integer(*o, "interval_s", "sync", 1, 30 * day)) s.sync.interval = std::chrono::seconds(*v);
     // Dataverse refuses odata.maxpagesize above 5000.
     if (auto v = r.integer(*o, "page_size", "sync", 1, 5000)) s.sync.page_size = static_cast<int>(*v);
     if (auto v = r.integer(*o, "request_timeout_s", "sync", 1, day)) s.sync.request_timeout = std::chrono::seconds(*v);
+    if (auto v = r.integer(*o, "max_response_mb", "sync", 1, 4096)) s.sync.max_response_mb = static_cast<int>(*v);
     if (auto v = r.integer(*o, "max_attempts", "sync", 1, 100)) s.sync.max_attempts = static_cast<int>(*v);
     if (auto v = r.integer(*o, "backoff_base_s", "sync", 1, day)) s.sync.backoff_base = std::chrono::seconds(*v);
     if (auto v = r.integer(*o, "backoff_cap_s", "sync", 1, day)) s.sync.backoff_cap = std::chrono::seconds(*v);

@@ -49,6 +49,7 @@ struct sync_settings {
   std::chrono::seconds interval{60};
   int page_size = 5000;
   std::chrono::seconds request_timeout{120};   // whole request, all bytes
+  int max_response_mb = 128;                   // largest response body read, in MiB (gzip: decoded)
   int max_attempts = 6;                        // per request, before the cycle fails
   std::chrono::seconds backoff_base{1};
   std::chrono::seconds backoff_cap{60};

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -42,6 +43,19 @@ std::string describe(int status, service_error const& e) {
   if (!e.code.empty() && e.code != "0x0") out += " " + e.code;
   out += ": " + e.message;
   return out;
+}
+
+// A redirect is never followed: the bearer token would go wherever Location points. Names the
+// host only; the rest of a Location may carry a token.
+std::string describe_redirect(int status, http::response const& res) {
+  std::string out = "HTTP " + std::to_string(status) + ": redirect not followed (dvsync follows no redirects";
+  auto const location = res.header("Location");
+  if (!location) return out + "; no Location)";
+  auto const target = boost::urls::parse_uri_reference(*location);
+  if (!target || !target->has_authority()) return out + "; Location on the same host)";
+  std::string host(target->encoded_host());
+  if (host.size() > 255) host = host.substr(0, 255) + "...";
+  return out + "; Location on host " + host + ")";
 }
 
 }  // namespace
@@ -96,7 +110,8 @@ core::result<void> check_response(http::response const& res, std::chrono::system
     code = errc::token_expired;
   }
 
-  core::error e = core::make_error(code, describe(status, detail));
+  bool const redirect = status >= 300 && status <= 399;
+  core::error e = core::make_error(code, redirect ? describe_redirect(status, res) : describe(status, detail));
   e.http_status = status;
   e.service_code = detail.code;
   if (code == errc::throttled || code == errc::server_busy) e.retry_after = retry_after;

@@ -24,8 +24,9 @@ bool is_expired_token(std::string_view code, std::string_view message);
 
 // Success for 2xx. Otherwise: 0x80044352 at any status -> token_expired; 429 -> throttled;
 // 503 -> throttled with Retry-After, else server_busy; 408, 500, 502, 504 -> server_busy;
-// 401 -> unauthorized; 410 -> token_expired; anything else -> http_status. Retry-After (seconds
-// or HTTP-date, relative to `now`) is attached capped at `retry_after_cap`.
+// 401 -> unauthorized; 410 -> token_expired; anything else -> http_status. A 3xx is never
+// followed: its message says so and names the Location's host, never the rest of it.
+// Retry-After (seconds or HTTP-date, relative to `now`) is attached capped at `retry_after_cap`.
 core::result<void> check_response(http::response const& res, std::chrono::system_clock::time_point now,
                                   std::chrono::seconds retry_after_cap);
 

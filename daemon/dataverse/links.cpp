@@ -5,13 +5,14 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 namespace dvsync::dataverse {
 namespace urls = boost::urls;
 namespace {
 
-core::error rejected(std::string message) { return core::make_error(core::errc::link_rejected, std::move(message)); }
+core::error refused(std::string message) { return core::make_error(core::errc::link_rejected, std::move(message)); }
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -59,34 +60,55 @@ bool has_dot_segment(urls::url_view const& u) {
 
 core::result<void> check_link(std::string_view link, std::string_view dataverse_url) {
   auto configured = urls::parse_uri(dataverse_url);
-  if (!configured) return rejected("the configured dataverse.url is not an absolute URL");
+  if (!configured) return refused("the configured dataverse.url is not an absolute URL");
   auto parsed = urls::parse_uri(link);
-  if (!parsed) return rejected("link is not an absolute URL");
+  if (!parsed) return refused("link is not an absolute URL");
   urls::url_view const& u = *parsed;
   urls::url_view const& base = *configured;
   // Boost.URL 1.81 reads "https://10.0.0.1.example.com" as host 10.0.0.1 with path ".example.com".
   if (!u.encoded_path().empty() && !u.encoded_path().starts_with('/'))
-    return rejected("link is not a valid absolute URL");
+    return refused("link is not a valid absolute URL");
 
   // Names only the host: the rest of a link carries a paging cookie or a delta token.
   std::string host = lower(u.encoded_host());
   if (u.scheme_id() != base.scheme_id() || lower(u.scheme()) != lower(base.scheme()))
-    return rejected(fmt::format("link to host {} rejected: scheme {} differs from the configured {}", host,
-                                lower(u.scheme()), lower(base.scheme())));
-  if (u.has_userinfo()) return rejected(fmt::format("link to host {} rejected: it carries user info", host));
+    return refused(fmt::format("link to host {} rejected: scheme {} differs from the configured {}", host,
+                               lower(u.scheme()), lower(base.scheme())));
+  if (u.has_userinfo()) return refused(fmt::format("link to host {} rejected: it carries user info", host));
   if (!same_host(u, base))
-    return rejected(fmt::format("link to host {} rejected: only {} is followed", host, lower(base.encoded_host())));
+    return refused(fmt::format("link to host {} rejected: only {} is followed", host, lower(base.encoded_host())));
   auto port = effective_port(u);
   auto base_port = effective_port(base);
   if (!port || port != base_port)
-    return rejected(fmt::format("link to host {} rejected: port {} differs from the configured {}", host,
-                                u.has_port() ? std::string(u.port()) : "(default)", base_port.value_or(0)));
+    return refused(fmt::format("link to host {} rejected: port {} differs from the configured {}", host,
+                               u.has_port() ? std::string(u.port()) : "(default)", base_port.value_or(0)));
 
   std::string_view base_path = base.encoded_path();
   while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
   std::string prefix = fmt::format("{}/api/data/", base_path);
   if (!std::string_view(u.encoded_path()).starts_with(prefix) || has_dot_segment(u))
-    return rejected(fmt::format("link to host {} rejected: its path is outside {}", host, prefix));
+    return refused(fmt::format("link to host {} rejected: its path is outside {}", host, prefix));
+  return {};
+}
+
+link_guard::link_guard(std::string dataverse_url, std::string_view first_url)
+    : dataverse_url_(std::move(dataverse_url)) {
+  fetched_.emplace(std::hash<std::string_view>{}(first_url), 1);
+}
+
+core::result<void> link_guard::check(page const& p) {
+  ++pages_;
+  for (auto const* link : {&p.next_link, &p.delta_link})
+    if (*link)
+      if (auto ok = check_link(**link, dataverse_url_); !ok) return ok.error();
+  if (!p.next_link) return {};
+  // The next page answers the link this page hands out.
+  auto [at, fresh] = fetched_.emplace(std::hash<std::string_view>{}(*p.next_link), pages_ + 1);
+  if (!fresh)
+    return core::make_error(core::errc::protocol,
+                            fmt::format("the @odata.nextLink of page {} leads back to page {} of this cycle: the server "
+                                        "pages in a loop",
+                                        pages_, at->second));
   return {};
 }
 

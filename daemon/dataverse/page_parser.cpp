@@ -18,6 +18,42 @@ constexpr std::size_t none = std::size_t(-1);
 
 core::error protocol(std::string message) { return core::make_error(core::errc::protocol, std::move(message)); }
 
+// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), if any. Boost.JSON refuses such a byte with a
+// plain syntax error; this lets the error say what is wrong.
+std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
+  auto const* p = reinterpret_cast<unsigned char const*>(s.data());
+  std::size_t const n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    unsigned char const c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (std::size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+    i += len;
+  }
+  return std::nullopt;
+}
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
@@ -948,7 +984,11 @@ core::result<page> parse_page(std::string_view body, config::table_spec const& s
   json::error_code ec = run(parser, body, consumed);
   page_reader& reader = parser.handler();
   if (reader.failure) return protocol(std::move(*reader.failure));
-  if (ec) return protocol(fmt::format("invalid JSON at offset {}: {}", consumed, ec.message()));
+  if (ec) {
+    if (auto bad = first_invalid_utf8(body); bad && *bad <= consumed)
+      return protocol(fmt::format("invalid UTF-8 at offset {} (the page must be UTF-8 JSON)", *bad));
+    return protocol(fmt::format("invalid JSON at offset {}: {}", consumed, ec.message()));
+  }
 
   page out = std::move(reader.out);
   if (!reader.raw_wanted.empty()) {

@@ -33,9 +33,9 @@ namespace dvsync::dataverse {
 // numbers as sent), when its key column (spec.key, by column name; none when spec.key is empty) is
 // null, missing or "" ("key <name> is null", "key <name> is empty"), or else when a value does not
 // fit its type ("attribute <name>: expected a number, not a string", for the first such column).
-// Anything else that breaks the protocol (bad JSON, `value` not an array or repeated, a non-object
-// element, a link that is not a string, a number beyond the range of double) is errc::protocol
-// with a short message that never quotes the body.
+// Anything else that breaks the protocol (bad JSON, invalid UTF-8, `value` not an array or
+// repeated, a non-object element, a link that is not a string, a number beyond the range of
+// double) is errc::protocol with a short message that never quotes the body.
 core::result<page> parse_page(std::string_view body, config::table_spec const& spec);
 
 }  // namespace dvsync::dataverse

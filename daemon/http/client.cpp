@@ -213,13 +213,26 @@ bool is_stale_connection(error_code ec) {
          ec == asio::error::broken_pipe || ec == asio::error::connection_aborted || ec == ssl::error::stream_truncated;
 }
 
-core::error exchange_error(error_code ec, std::string const& where, std::chrono::milliseconds budget) {
+std::string size_text(std::size_t bytes) {
+  constexpr std::size_t mib = 1024 * 1024;
+  if (bytes >= mib && bytes % mib == 0) return std::to_string(bytes / mib) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+// What a body over the limit is told as: the limit and the setting that raises it.
+core::error body_over_limit(std::string_view what, std::string const& where, limits const& sizes) {
+  std::string message = std::string(what) + " from " + where + " is over the limit of " + size_text(sizes.body);
+  if (!sizes.body_setting.empty()) message += " (" + sizes.body_setting + ")";
+  return core::make_error(core::errc::protocol, message + "; the rest of it was not read");
+}
+
+core::error exchange_error(error_code ec, std::string const& where, std::chrono::milliseconds budget, limits const& sizes) {
   using core::errc;
   if (ec == beast::error::timeout) return core::make_error(errc::timeout, "no complete response from " + where + " within " + seconds_text(budget));
   if (ec == bhttp::error::end_of_stream) return core::make_error(errc::network, where + " closed the connection before responding");
   if (ec == bhttp::error::partial_message) return core::make_error(errc::network, "response from " + where + " was cut short");
   if (ec == ssl::error::stream_truncated) return core::make_error(errc::network, where + " closed the TLS connection before the response ended");
-  if (ec == bhttp::error::body_limit) return core::make_error(errc::protocol, "response body from " + where + " is over the size limit");
+  if (ec == bhttp::error::body_limit) return body_over_limit("response body", where, sizes);
   if (ec == bhttp::error::header_limit) return core::make_error(errc::protocol, "response header from " + where + " is over the size limit");
   if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
     return core::make_error(errc::protocol, "malformed response from " + where + ": " + ec.message());
@@ -472,7 +485,11 @@ struct client::impl {
         conn = std::move(*fresh);
       }
       auto outcome = co_await exchange(conn.get(), breq, deadline, sizes);
-      if (outcome.failure) co_return *outcome.failure;
+      // The decoder's failures: a corrupt stream (network), or too much output (protocol).
+      if (outcome.failure) {
+        if (outcome.failure->code == errc::protocol) co_return body_over_limit("decoded response body", where, sizes);
+        co_return *outcome.failure;
+      }
       if (outcome.ec) {
         // A server may close an idle connection just as we reuse it; the request never reached
         // its handler, so one retry on a new connection is safe.
@@ -482,7 +499,7 @@ struct client::impl {
           reused = false;
           continue;
         }
-        co_return exchange_error(outcome.ec, where, deadlines.whole_request);
+        co_return exchange_error(outcome.ec, where, deadlines.whole_request, sizes);
       }
       auto result = to_response(std::move(outcome.res), where);
       if (outcome.keep_alive) {

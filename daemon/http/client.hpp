@@ -25,9 +25,11 @@ struct timeouts {
   std::chrono::milliseconds whole_request{std::chrono::seconds{120}};   // from send() to the last body byte
 };
 
+// A response over a limit ends the read at once: no more of it is received or held.
 struct limits {
-  std::size_t body = std::size_t{512} * 1024 * 1024;   // raw and decoded body
+  std::size_t body = std::size_t{128} * 1024 * 1024;   // raw and decoded body
   std::uint32_t header = 64 * 1024;
+  std::string body_setting{};  // the setting that raises `body`, named in the error; may be empty
 };
 
 class client {
@@ -40,8 +42,9 @@ class client {
   client& operator=(client const&) = delete;
 
   // Sends one request and reads the whole response. Failures are values: errc::network (resolve,
-  // connect, reset, truncated or corrupt body), errc::timeout, errc::tls_verify, errc::protocol
-  // (bad URL, oversized or malformed response). Any HTTP status is a successful response.
+  // connect, reset, truncated or corrupt body), errc::timeout (the whole-request deadline passed,
+  // however slowly the bytes kept coming), errc::tls_verify, errc::protocol (bad URL, oversized
+  // or malformed response). Any HTTP status is a successful response: redirects are not followed.
   boost::asio::awaitable<core::result<response>> send(request req);
 
   // https:// origins not in `proxies.no_proxy` are reached through `proxies.https` from the next

@@ -222,6 +222,17 @@ std::string metrics::render(std::int64_t now) const {
   e.family("dvsync_sqlite_wal_bytes", "gauge", "Size of the database's write-ahead log.");
   e.sample("dvsync_sqlite_wal_bytes", {}, wal_bytes_);
 
+  e.family("dvsync_sqlite_checkpoints_total", "counter",
+           "Checkpoints the daemon ran after its cycles, by result: complete, incomplete (a reader held frames "
+           "back) or failed.");
+  e.sample("dvsync_sqlite_checkpoints_total", {{"result", "complete"}}, checkpoints_.complete);
+  e.sample("dvsync_sqlite_checkpoints_total", {{"result", "incomplete"}}, checkpoints_.incomplete);
+  e.sample("dvsync_sqlite_checkpoints_total", {{"result", "failed"}}, checkpoints_.failed);
+
+  e.family("dvsync_sqlite_wal_frames_pending", "gauge",
+           "WAL frames the last checkpoint could not copy into the database; 0 after a complete one.");
+  e.sample("dvsync_sqlite_wal_frames_pending", {}, checkpoints_.frames_pending);
+
   e.family("dvsync_token_age_seconds", "gauge", "Age of the table's delta link; absent until the first sync.");
   for (auto const& t : tables_)
     if (auto age = token_age(t, now)) e.sample("dvsync_token_age_seconds", {{"table", t.name}}, *age);

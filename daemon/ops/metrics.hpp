@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "dataverse/client.hpp"
 #include "ops/health.hpp"
+#include "store/database.hpp"
 #include "store/state.hpp"
 #include "sync/engine.hpp"
 
@@ -52,6 +53,7 @@ class metrics {
   }
   // The cycles running now: rows done, the estimate, rate and ETA.
   void progress(std::map<std::string, sync::cycle_progress> const& running, std::chrono::steady_clock::time_point now);
+  void checkpoints(store::checkpoint_counts const& c) { checkpoints_ = c; }
 
   std::vector<table_freshness> freshness() const;
   std::vector<expiry_warning> expiry_warnings(std::int64_t now) const;
@@ -100,6 +102,7 @@ class metrics {
   std::optional<int> retention_days_;
   dataverse::client_stats client_;
   std::uint64_t wal_bytes_ = 0;
+  store::checkpoint_counts checkpoints_;
 };
 
 }  // namespace dvsync::ops

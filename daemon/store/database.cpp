@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -113,7 +115,12 @@ std::string file_uri(std::string const& path) {
 
 }  // namespace
 
-database::database(std::string path, connection conn) : path_(std::move(path)), conn_(std::move(conn)) {}
+struct database::checkpoint_counters {
+  std::atomic<std::uint64_t> complete{0}, incomplete{0}, failed{0}, frames_pending{0};
+};
+
+database::database(std::string path, connection conn)
+    : path_(std::move(path)), conn_(std::move(conn)), counters_(std::make_unique<checkpoint_counters>()) {}
 
 database::database(database&&) noexcept = default;
 database& database::operator=(database&&) noexcept = default;
@@ -222,16 +229,34 @@ core::result<void> database::durability(bool changes_data) {
   return {};
 }
 
+core::result<connection::checkpoint_outcome> database::counted(core::result<connection::checkpoint_outcome> outcome) {
+  auto& c = *counters_;
+  if (!outcome) {
+    c.failed.fetch_add(1, std::memory_order_relaxed);
+    return outcome;
+  }
+  (outcome->complete ? c.complete : c.incomplete).fetch_add(1, std::memory_order_relaxed);
+  auto const left = std::max(outcome->wal_frames - outcome->checkpointed_frames, 0);
+  c.frames_pending.store(outcome->complete ? 0 : static_cast<std::uint64_t>(left), std::memory_order_relaxed);
+  return outcome;
+}
+
+checkpoint_counts database::checkpoints() const {
+  auto const& c = *counters_;
+  return {c.complete.load(std::memory_order_relaxed), c.incomplete.load(std::memory_order_relaxed),
+          c.failed.load(std::memory_order_relaxed), c.frames_pending.load(std::memory_order_relaxed)};
+}
+
 core::result<connection::checkpoint_outcome> database::checkpoint_truncate() {
   auto const one_at_a_time = serialize();
-  return conn_.checkpoint_truncate();
+  return counted(conn_.checkpoint_truncate());
 }
 
 core::result<std::optional<connection::checkpoint_outcome>> database::checkpoint_after_cycle() {
   auto const one_at_a_time = serialize();
   if (!checkpoint_due_) return std::optional<connection::checkpoint_outcome>{};
   auto const started = std::chrono::steady_clock::now();
-  auto done = conn_.checkpoint_passive();
+  auto done = counted(conn_.checkpoint_passive());
   if (!done) return done.error();
   checkpoint_due_ = false;
   core::log::debug("store.checkpoint",

@@ -29,6 +29,14 @@
 
 namespace dvsync::store {
 
+// What the daemon's checkpoints have done since it opened the database, for the metrics.
+struct checkpoint_counts {
+  std::uint64_t complete = 0;      // every frame of the WAL copied into the database
+  std::uint64_t incomplete = 0;    // a reader's snapshot (or a busy lock) kept some frames in the WAL
+  std::uint64_t failed = 0;        // SQLite refused the checkpoint (an I/O error, say)
+  std::uint64_t frames_pending = 0;  // frames the last checkpoint left in the WAL
+};
+
 class database {
  public:
   // Creates the parent directory (0750) and the file (0640) when missing, sets WAL, synchronous,
@@ -120,6 +128,9 @@ class database {
     auto const one_at_a_time = serialize();
     return checkpoint_due_;
   }
+  // Counts of checkpoint_after_cycle and checkpoint_truncate outcomes. Never waits for the
+  // database: a scrape must not queue behind a page being staged.
+  checkpoint_counts checkpoints() const;
 
   std::string const& path() const { return path_; }
 
@@ -160,6 +171,9 @@ class database {
   bool relaxed_ = false;          // synchronous is NORMAL for now, FULL being configured
   bool checkpoint_due_ = false;   // a cycle committed data and left its checkpoint for later
   int checkpoints_held_back_ = 0; // after-cycle checkpoints in a row that a reader kept incomplete
+  struct checkpoint_counters;      // atomics, read from any thread
+  std::unique_ptr<checkpoint_counters> counters_;
+  core::result<connection::checkpoint_outcome> counted(core::result<connection::checkpoint_outcome> outcome);
   std::unique_ptr<std::recursive_mutex> mutex_ = std::make_unique<std::recursive_mutex>();
 };
 

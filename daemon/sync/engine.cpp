@@ -139,6 +139,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
 
   std::string url = p.url;
   bool first_fetch = true;
+  dataverse::link_guard links(dataverse_.url, url);
   // The next page, when it was fetched and parsed while the previous one was being staged.
   std::optional<fetched> prefetched;
   for (;;) {
@@ -179,6 +180,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       report.resumed = false;
       url = p.url;
       first_fetch = true;
+      links = dataverse::link_guard(dataverse_.url, url);
       continue;
     }
     first_fetch = false;
@@ -187,9 +189,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
 
     auto& page = *f.page;
     if (!page) co_return page.error();
-    for (auto const* link : {&page->next_link, &page->delta_link})
-      if (*link)
-        if (auto ok = dataverse::check_link(**link, dataverse_.url); !ok) co_return ok.error();
+    if (auto ok = links.check(*page); !ok) co_return ok.error();
 
     if (page->next_link) {
       // The store thread writes this page while this thread fetches and parses the next one. A

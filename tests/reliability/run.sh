@@ -208,7 +208,9 @@ EOF
     echo "table and delta link again and again; its snapshot must never change while the daemon goes"
     echo "on committing behind it. No checkpoint can copy frames the reader may still need, so the"
     echo "daemon's checkpoints during the hold (its \`store.checkpoint\` events) must be incomplete and"
-    echo "the WAL grows, as the \`dvsync_sqlite_wal_bytes\` metric must show. The short form holds at"
+    echo "the WAL grows, as the \`dvsync_sqlite_wal_bytes\` metric must show; the checkpoint metrics must"
+    echo "count them (\`dvsync_sqlite_checkpoints_total{result=\"incomplete\"}\` rises, frames stay"
+    echo "pending) and, after the release, count a complete one with none pending. The short form holds at"
     echo "least 10 s and until the file is past 80 MiB; the long form holds \`DVSYNC_T6_HOLD_SECONDS\`"
     echo "(180 by default, not the plan's 10 min: 3 min already grow the WAL to gigabytes). After the"
     echo "release a checkpoint must complete within a few cycles; the daemon runs PASSIVE checkpoints"
@@ -278,8 +280,10 @@ DVSYNC_RELIABILITY=long DVSYNC_SOAK_SECONDS=600 build/tests/reliability/reliabil
 DVSYNC_MODEL_SEED=17 build/tests/reliability/reliability_test --gtest_filter='model_test.*'
 ```
 
-Elsewhere: configuration, TLS and disk faults (T12, T16, T20) in `tests/hardening/`, fuzzing
-(T22) in `tests/fuzz/` and `docs/FUZZING.md`. Not yet covered: the watchdog (T19).
+Elsewhere: configuration, TLS and disk faults (T12, T16, T20) and hostile servers (links to
+other hosts, redirects, paging loops, huge and one-byte-a-second bodies, bad keys, bad UTF-8; T9's
+slow body) in `tests/hardening/`, fuzzing (T22) in `tests/fuzz/` and `docs/FUZZING.md`. Not yet
+covered: the watchdog (T19).
 EOF
   } >"$doc"
   echo "reliability: wrote $doc" >&2

@@ -3,7 +3,9 @@
 // must not change; the WAL grows, since no checkpoint can copy frames the reader may still need
 // (the daemon's checkpoints during the hold are incomplete); once the reader lets go, a checkpoint
 // completes within a few cycles, the next commit restarts the log and SQLite truncates the file
-// to journal_size_limit, where it stays. Then the full oracle.
+// to journal_size_limit, where it stays. The checkpoint metrics say the same: incomplete ones
+// counted during the hold, frames pending, then a complete one and none pending. Then the full
+// oracle.
 #include "reliability.hpp"
 #include "snapshot.hpp"
 #include "watch.hpp"
@@ -28,6 +30,18 @@ using steady = std::chrono::steady_clock;
 constexpr std::uint64_t journal_size_limit = 64ull << 20;
 
 std::string mib(double bytes) { return fmt::format("{:.1f}MiB", bytes / 1048576.0); }
+
+// The daemon's checkpoint series (docs/OPERATIONS.md), as one scrape reads them.
+struct checkpoint_metrics {
+  double complete = -1, incomplete = -1, failed = -1, frames_pending = -1;
+};
+
+checkpoint_metrics scrape_checkpoints(std::uint16_t port) {
+  auto read = [port](std::string const& series) { return scrape_metric(port, series).value_or(-1); };
+  return {read("dvsync_sqlite_checkpoints_total{result=\"complete\"}"),
+          read("dvsync_sqlite_checkpoints_total{result=\"incomplete\"}"),
+          read("dvsync_sqlite_checkpoints_total{result=\"failed\"}"), read("dvsync_sqlite_wal_frames_pending")};
+}
 
 // How long the long form holds the reader: DVSYNC_T6_HOLD_SECONDS, 3 minutes by default (the plan
 // asks for 10; 3 already grows the WAL to gigabytes at 200,000 rows).
@@ -146,6 +160,7 @@ TEST_F(wal_reader_test, a_held_snapshot_delays_checkpoints_and_the_wal_shrinks_o
   ASSERT_TRUE(tick_until([&] { return read_file(reader_out).starts_with("S "); }, 60s)) << read_file(reader_out);
   auto const hold_started = wall_clock::now();
   auto const hold_started_steady = steady::now();
+  auto const counted_at_hold = scrape_checkpoints(port_);
   int const cycles_at_hold = cycles_;
   std::size_t const checkpoints_at_hold = checkpoints_.size();
   std::size_t const wal_at_hold = wal_.size();
@@ -156,6 +171,7 @@ TEST_F(wal_reader_test, a_held_snapshot_delays_checkpoints_and_the_wal_shrinks_o
       },
       hold_max);
   auto const metric_peak = scrape_metric(port_, "dvsync_sqlite_wal_bytes");
+  auto const counted_at_release = scrape_checkpoints(port_);
   auto const link_at_release = stored_delta_link(db_path_, "sample_book");
   int const cycles_in_hold = cycles_ - cycles_at_hold;
   int const failures_in_hold = failures_;
@@ -194,6 +210,7 @@ TEST_F(wal_reader_test, a_held_snapshot_delays_checkpoints_and_the_wal_shrinks_o
   EXPECT_TRUE(tick_until([&] { return cycles_ >= cycles_at_shrink + 5; }, patience)) << log_tail();
   auto const wal_after = wal_peak(recovered ? wal_at_shrink : wal_.size(), wal_.size());
   auto const metric_after = scrape_metric(port_, "dvsync_sqlite_wal_bytes");
+  auto const counted_after = scrape_checkpoints(port_);
   int const cycles_after = cycles_ - cycles_at_shrink;
   mutating_ = false;
   daemon.signal(SIGTERM);
@@ -244,6 +261,17 @@ TEST_F(wal_reader_test, a_held_snapshot_delays_checkpoints_and_the_wal_shrinks_o
   EXPECT_GE(held_checkpoints, 2) << "too few checkpoints during the hold to tell";
   EXPECT_EQ(incomplete, held_checkpoints) << "a checkpoint completed while the reader held frames it needs";
 
+  // The checkpoint metrics: during the hold, incomplete checkpoints counted (the first after the
+  // snapshot may have had nothing to hold back) and frames left in the WAL; after it, complete
+  // ones and nothing pending; never a failure.
+  ASSERT_GE(counted_at_hold.incomplete, 0) << "no checkpoint series on the metrics endpoint";
+  EXPECT_GE(counted_at_release.incomplete - counted_at_hold.incomplete, 2.0);
+  EXPECT_LE(counted_at_release.complete - counted_at_hold.complete, 1.0);
+  EXPECT_GT(counted_at_release.frames_pending, 0.0);
+  EXPECT_GT(counted_after.complete, counted_at_release.complete);
+  EXPECT_EQ(counted_after.frames_pending, 0.0);
+  EXPECT_EQ(counted_after.failed, 0.0);
+
   // The WAL grew past the limit during the hold, and the metric said so.
   EXPECT_GT(wal_peak_bytes, wal_before_hold);
   EXPECT_GT(wal_peak_bytes, journal_size_limit) << "the hold did not grow the WAL past the limit";
@@ -274,6 +302,12 @@ TEST_F(wal_reader_test, a_held_snapshot_delays_checkpoints_and_the_wal_shrinks_o
                 fmt::format("{} reads of (rows, checksum, delta link) in the one transaction", reads));
   report_figure("T6", "checkpoints_incomplete_during_hold", fmt::format("{}/{}", incomplete, held_checkpoints),
                 "copied frames < WAL frames in the daemon's store.checkpoint events");
+  report_figure("T6", "checkpoints_counted", fmt::format("{:.0f} incomplete, {:.0f} complete",
+                                                        counted_at_release.incomplete - counted_at_hold.incomplete,
+                                                        counted_after.complete - counted_at_release.complete),
+                fmt::format("dvsync_sqlite_checkpoints_total during the hold (incomplete) and after it (complete); "
+                            "dvsync_sqlite_wal_frames_pending {:.0f} at the release, {:.0f} at the end",
+                            counted_at_release.frames_pending, counted_after.frames_pending));
   report_figure("T6", "wal_bytes_before_hold", mib(static_cast<double>(wal_before_hold)), "peak of the warm-up cycles");
   report_figure("T6", "wal_bytes_peak", mib(static_cast<double>(wal_peak_bytes)),
                 fmt::format("size of the -wal file; the WAL metric read {} at the end of the hold",

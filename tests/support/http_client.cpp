@@ -55,7 +55,13 @@ asio::awaitable<void> exchange(Stream& stream, call c, http_reply& out) {
   http::request<http::string_body> req{http::string_to_verb(c.method), c.target, 11};
   if (req.method() == http::verb::unknown) req.method_string(c.method);
   req.set(http::field::host, c.host + ":" + c.port);
-  for (auto const& [name, value] : c.headers) req.insert(name, value);
+  for (auto const& [name, value] : c.headers) {
+    // A Host given by the caller (a proxy forwarding a request) replaces the URL's.
+    if (beast::iequals(name, "Host"))
+      req.set(http::field::host, value);
+    else
+      req.insert(name, value);
+  }
   req.keep_alive(false);
   req.body() = std::move(c.body);
   if (!req.body().empty() || req.method() == http::verb::post || req.method() == http::verb::patch ||

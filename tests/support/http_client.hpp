@@ -30,8 +30,8 @@ struct call_options {
   std::string ca_file;
 };
 
-// `url` is http://host:port/path?query or https://...; `headers` are sent as given (Host,
-// Content-Length and Connection: close are added).
+// `url` is http://host:port/path?query or https://...; `headers` are sent as given (Host, unless
+// given, Content-Length and Connection: close are added).
 http_reply http_call(std::string const& method, std::string const& url, std::string const& body = {},
                      header_list const& headers = {}, call_options const& options = {});
 

@@ -23,7 +23,7 @@ void daemon_test::start_emulator(std::vector<std::string> const& flags) {
 }
 
 void daemon_test::write_config(config_overrides const& o) {
-  auto origin = emulator_->origin();
+  auto origin = o.origin.empty() ? emulator_->origin() : o.origin;
   write_file(config_path_, fmt::format(R"({{
   "dataverse": {{ "url": "{0}", "api_version": "9.2" }},
   "auth": {{ "authority": "{0}", "tenant_id": "dvsync-test-tenant", "client_id": "{1}" }},

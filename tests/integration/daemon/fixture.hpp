@@ -25,6 +25,9 @@ struct config_overrides {
   int backoff_cap_s = 2;
   int retry_after_cap_s = 30;
   int request_timeout_s = 10;
+  // dataverse.url and auth.authority; empty: the emulator's origin. A proxy in front of the
+  // emulator puts its own here.
+  std::string origin;
   std::string extra_top_level;  // e.g. `"metrics": {...},` placed before "tables"
   std::string extra_sync;       // e.g. `, "metadata_refresh_s": 1` at the end of "sync"
   std::string extra_database;   // e.g. `, "synchronous": "normal"` at the end of "database"

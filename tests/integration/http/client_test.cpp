@@ -164,10 +164,13 @@ TEST_F(HttpClientTest, DecodedGzipOverTheBodyLimitIsAProtocolError) {
   });
   limits small;
   small.body = 50'000;  // the compressed body fits, the decoded one does not
+  small.body_setting = "sync.max_response_mb";
   auto c = make_client({5s, 5s}, small);
   auto res = get(c, server.url("/"));
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().code, errc::protocol);
+  EXPECT_EQ(res.error().message, "decoded response body from 127.0.0.1:" + std::to_string(server.port()) +
+                                     " is over the limit of 50000 bytes (sync.max_response_mb); the rest of it was not read");
 }
 
 TEST_F(HttpClientTest, CorruptGzipIsANetworkError) {
@@ -256,6 +259,32 @@ TEST_F(HttpClientTest, OversizedBodyIsAProtocolError) {
   auto res = get(c, server.url("/"));
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().code, errc::protocol);
+  EXPECT_EQ(res.error().message, "response body from 127.0.0.1:" + std::to_string(server.port()) +
+                                     " is over the limit of 1024 bytes; the rest of it was not read");
+}
+
+// 200 MB in chunks or until the connection closes: the read ends at the limit, so the server can
+// write little more than the limit and the sockets' buffers, and the client never holds more.
+TEST_F(HttpClientTest, EndlessBodiesAreReadOnlyUpToTheLimit) {
+  std::string const block(64 * 1024, ' ');
+  std::uint64_t const blocks = 200'000'000 / block.size();
+  std::string const chunk = "10000\r\n" + block + "\r\n";
+  for (bool chunked : {true, false}) {
+    test_server server([&](recorded_request const&) {
+      if (chunked) return scripted_reply{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", {}, true, chunk, blocks};
+      return scripted_reply{"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", {}, true, block, blocks};
+    });
+    limits one_mib;
+    one_mib.body = 1024 * 1024;
+    one_mib.body_setting = "sync.max_response_mb";
+    auto c = make_client(timeouts{5s, 30s}, one_mib);
+    auto res = get(c, server.url("/"));
+    ASSERT_FALSE(res) << chunked;
+    EXPECT_EQ(res.error().code, errc::protocol);
+    EXPECT_EQ(res.error().message, "response body from 127.0.0.1:" + std::to_string(server.port()) +
+                                       " is over the limit of 1 MiB (sync.max_response_mb); the rest of it was not read");
+    EXPECT_LT(server.bytes_written(), 32u * 1024 * 1024) << chunked;
+  }
 }
 
 TEST_F(HttpClientTest, ErrorStatusesAreResponses) {

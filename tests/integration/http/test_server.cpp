@@ -38,8 +38,8 @@ void report_failure(std::exception_ptr e) {
   }
 }
 
-tcp::acceptor listen_on_loopback(asio::io_context& io, std::string const& address = "127.0.0.1") {
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(address), 0));
+tcp::acceptor listen_on_loopback(asio::io_context& io, std::string const& address = "127.0.0.1", std::uint16_t port = 0) {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(address), port));
   return acceptor;
 }
 
@@ -62,6 +62,7 @@ struct test_server::state {
   std::vector<std::string> server_names;
   int connections = 0;
   int failed_handshakes = 0;
+  std::uint64_t bytes_written = 0;
 
   // Declared after `tls`: streams that hold the SSL context die with the io_context, first.
   asio::io_context io;
@@ -94,16 +95,27 @@ asio::awaitable<void> serve_stream(test_server::state* st, Stream& stream, int c
     }
 
     scripted_reply const reply = st->answer(rec);
+    auto const wrote = [st](std::size_t n) {
+      std::lock_guard lock(st->mutex);
+      st->bytes_written += n;
+    };
     if (reply.trickle > std::chrono::milliseconds{0}) {
       asio::steady_timer pause(stream.get_executor());
       for (char c : reply.bytes) {
         auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(&c, 1), use_tuple);
+        wrote(wn);
         if (wec) co_return;
         pause.expires_after(reply.trickle);
         co_await pause.async_wait(use_tuple);
       }
     } else {
       auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(reply.bytes), use_tuple);
+      wrote(wn);
+      if (wec) co_return;
+    }
+    for (std::uint64_t i = 0; i < reply.repeat_count; ++i) {
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(reply.repeat), use_tuple);
+      wrote(wn);
       if (wec) co_return;
     }
     if (reply.close_after) co_return;
@@ -149,9 +161,9 @@ asio::awaitable<void> accept_loop(test_server::state* st) {
 
 }  // namespace
 
-test_server::test_server(handler h, std::string const& address) : state_(std::make_unique<state>()) {
+test_server::test_server(handler h, std::string const& address, std::uint16_t port) : state_(std::make_unique<state>()) {
   state_->answer = std::move(h);
-  state_->acceptor.emplace(listen_on_loopback(state_->io, address));
+  state_->acceptor.emplace(listen_on_loopback(state_->io, address, port));
   state_->port = state_->acceptor->local_endpoint().port();
   asio::co_spawn(state_->io, accept_loop(state_.get()), report_failure);
   state_->thread = std::thread([st = state_.get()] { st->io.run(); });
@@ -189,6 +201,11 @@ std::vector<recorded_request> test_server::requests() const {
 int test_server::connections() const {
   std::lock_guard lock(state_->mutex);
   return state_->connections;
+}
+
+std::uint64_t test_server::bytes_written() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->bytes_written;
 }
 
 int test_server::failed_handshakes() const {

@@ -30,6 +30,10 @@ struct scripted_reply {
   std::string bytes;                        // written as-is
   std::chrono::milliseconds trickle{0};     // > 0: one byte at a time, with this pause between bytes
   bool close_after = false;                 // drop the connection after writing (no TLS close_notify)
+  // Then `repeat`, `repeat_count` times (not trickled): a huge body without holding it in memory.
+  // Writing stops when the client stops reading and closes.
+  std::string repeat{};
+  std::uint64_t repeat_count = 0;
 };
 
 // A complete response with Content-Length.
@@ -45,8 +49,8 @@ class test_server {
  public:
   using handler = std::function<scripted_reply(recorded_request const&)>;
 
-  // Plain HTTP, on 127.0.0.1 or another loopback address ("::1").
-  explicit test_server(handler h, std::string const& address = "127.0.0.1");
+  // Plain HTTP, on 127.0.0.1 or another loopback address ("::1", "127.0.0.2"), on `port` (0: any free one).
+  explicit test_server(handler h, std::string const& address = "127.0.0.1", std::uint16_t port = 0);
   // TLS with the given certificate; handshake failures are counted, not fatal.
   test_server(handler h, tls_files tls);
   ~test_server();
@@ -59,6 +63,8 @@ class test_server {
 
   std::vector<recorded_request> requests() const;
   int connections() const;
+  // Reply bytes the server managed to write, over its life.
+  std::uint64_t bytes_written() const;
   int failed_handshakes() const;
   // The SNI names the TLS clients sent ("" when none), one per completed handshake.
   std::vector<std::string> server_names() const;

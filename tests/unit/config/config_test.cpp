@@ -79,6 +79,7 @@ TEST(ConfigParse, IssueExampleIsValidWithDefaults) {
   EXPECT_EQ(s.sync.interval, std::chrono::seconds(60));
   EXPECT_EQ(s.sync.page_size, 5000);
   EXPECT_EQ(s.sync.request_timeout, defaults.sync.request_timeout);
+  EXPECT_EQ(s.sync.max_response_mb, defaults.sync.max_response_mb);
   EXPECT_EQ(s.sync.max_attempts, defaults.sync.max_attempts);
   EXPECT_EQ(s.sync.backoff_base, defaults.sync.backoff_base);
   EXPECT_EQ(s.sync.backoff_cap, defaults.sync.backoff_cap);
@@ -136,6 +137,7 @@ TEST(ConfigParse, ExampleFileShowsTheDefaults) {
   EXPECT_EQ(s.sync.interval, d.sync.interval);
   EXPECT_EQ(s.sync.page_size, d.sync.page_size);
   EXPECT_EQ(s.sync.request_timeout, d.sync.request_timeout);
+  EXPECT_EQ(s.sync.max_response_mb, d.sync.max_response_mb);
   EXPECT_EQ(s.sync.max_attempts, d.sync.max_attempts);
   EXPECT_EQ(s.sync.backoff_base, d.sync.backoff_base);
   EXPECT_EQ(s.sync.backoff_cap, d.sync.backoff_cap);
@@ -354,6 +356,10 @@ TEST(ConfigParse, Numbers) {
 
   expect_problems(sync_with(R"("request_timeout_s": 0)"), {"sync.request_timeout_s"});
   EXPECT_EQ(expect_valid(sync_with(R"("request_timeout_s": 30)")).sync.request_timeout, std::chrono::seconds(30));
+  for (std::string_view bad : {"0", "4097", "1.5", "\"128\""})
+    expect_problems(sync_with("\"max_response_mb\": " + std::string(bad)), {"sync.max_response_mb"});
+  EXPECT_EQ(expect_valid(sync_with(R"("max_response_mb": 1)")).sync.max_response_mb, 1);
+  EXPECT_EQ(expect_valid(sync_with(R"("max_response_mb": 4096)")).sync.max_response_mb, 4096);
   expect_problems(sync_with(R"("max_attempts": 0)"), {"sync.max_attempts"});
   expect_problems(sync_with(R"("max_attempts": 101)"), {"sync.max_attempts"});
   EXPECT_EQ(expect_valid(sync_with(R"("max_attempts": 100)")).sync.max_attempts, 100);

@@ -134,5 +134,21 @@ TEST(CheckResponseTest, OtherClientErrorsAreFinalAndNameCodeAndMessage) {
   for (int status : {400, 403, 412, 501}) EXPECT_EQ(check_response(answer(status, ""), now, cap).error().code, errc::http_status) << status;
 }
 
+TEST(CheckResponseTest, RedirectsAreFinalAndNameOnlyTheLocationHost) {
+  for (int status : {301, 302, 303, 307, 308}) {
+    auto const r = check_response(
+        answer(status, "", {{"Location", "https://user:pw@evil.example.com:8443/api/data/v9.2/x?$deltatoken=secret"}}), now, cap);
+    ASSERT_FALSE(r) << status;
+    EXPECT_EQ(r.error().code, errc::http_status);
+    EXPECT_EQ(r.error().http_status, status);
+    EXPECT_EQ(r.error().message, "HTTP " + std::to_string(status) +
+                                     ": redirect not followed (dvsync follows no redirects; Location on host evil.example.com)");
+  }
+  EXPECT_EQ(check_response(answer(302, ""), now, cap).error().message,
+            "HTTP 302: redirect not followed (dvsync follows no redirects; no Location)");
+  EXPECT_EQ(check_response(answer(307, "", {{"Location", "/api/data/v9.2/x?$skiptoken=secret"}}), now, cap).error().message,
+            "HTTP 307: redirect not followed (dvsync follows no redirects; Location on the same host)");
+}
+
 }  // namespace
 }  // namespace dvsync::dataverse

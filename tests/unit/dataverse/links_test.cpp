@@ -108,5 +108,45 @@ TEST(Links, InitialUrl) {
   EXPECT_TRUE(check_link(url, emulator.url));
 }
 
+page linking(std::optional<std::string> next, std::optional<std::string> delta = std::nullopt) {
+  page p;
+  p.next_link = std::move(next);
+  p.delta_link = std::move(delta);
+  return p;
+}
+
+std::string books_page(int n) {
+  return std::string(org) + "/api/data/v9.2/sample_books?$skiptoken=%3Ccookie%20pagenumber=%22" + std::to_string(n) + "%22";
+}
+
+TEST(LinkGuard, PagesThatMoveOnPass) {
+  link_guard guard(std::string(org), books_page(1));
+  EXPECT_TRUE(guard.check(linking(books_page(2))));
+  EXPECT_TRUE(guard.check(linking(books_page(3))));
+  EXPECT_TRUE(guard.check(linking(std::nullopt, delta_link(org))));
+}
+
+TEST(LinkGuard, ANextLinkSeenBeforeInTheCycleIsALoop) {
+  link_guard guard(std::string(org), books_page(1));
+  ASSERT_TRUE(guard.check(linking(books_page(2))));
+  ASSERT_TRUE(guard.check(linking(books_page(3))));
+  auto r = guard.check(linking(books_page(2)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, core::errc::protocol);
+  EXPECT_EQ(r.error().message, "the @odata.nextLink of page 3 leads back to page 2 of this cycle: the server pages in a loop");
+
+  link_guard same(std::string(org), books_page(1));
+  r = same.check(linking(books_page(1)));  // a page that links to itself
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("page 1 leads back to page 1"), std::string::npos) << r.error().message;
+}
+
+TEST(LinkGuard, EveryLinkIsCheckedForItsOrigin) {
+  link_guard guard(std::string(org), books_page(1));
+  EXPECT_EQ(guard.check(linking("https://evil.example.com/api/data/v9.2/sample_books")).error().code, core::errc::link_rejected);
+  EXPECT_EQ(guard.check(linking(std::nullopt, delta_link("http://contoso.crm.dynamics.com"))).error().code,
+            core::errc::link_rejected);
+}
+
 }  // namespace
 }  // namespace dvsync::dataverse

@@ -324,6 +324,23 @@ TEST(PageParser, MalformedJsonIsAProtocolError) {
   }
 }
 
+// Invalid UTF-8 (a lone continuation byte, a truncated or overlong sequence, a surrogate, beyond
+// U+10FFFF, 0xFF) in a string or a member name is named as such, with its offset.
+TEST(PageParser, InvalidUtf8IsNamedWithItsOffset) {
+  std::string const head = R"({"value": [{"sample_bookid": "aaaaaaaa-0000-0000-0000-000000000001", "sample_name": "Caf)";
+  for (std::string_view bad : {"\x80", "\xC3\x28", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+                               "\xFF", "\xE2\x82"}) {
+    SCOPED_TRACE(testing::PrintToString(std::string(bad)));
+    auto e = parse_fails(head + std::string(bad) + R"("}]})");
+    EXPECT_EQ(e.code, core::errc::protocol);
+    EXPECT_EQ(e.message, "invalid UTF-8 at offset " + std::to_string(head.size()) + " (the page must be UTF-8 JSON)");
+  }
+  auto key = parse_fails(R"({"value": [{"sample_)" + std::string("\xFE") + R"(": 1}]})");
+  EXPECT_EQ(key.message, "invalid UTF-8 at offset 20 (the page must be UTF-8 JSON)");
+  // Well-formed UTF-8 of every length passes.
+  EXPECT_TRUE(parse_page(head + "\u00e9 \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"}]}", sample_book));
+}
+
 // A body cut anywhere short of its end is refused, never half-read.
 TEST(PageParser, TruncatedBodiesAreRefused) {
   std::string body = read_page("delta.json");

@@ -80,6 +80,9 @@ TEST(metrics, a_fresh_registry_has_every_known_series_at_zero) {
     EXPECT_EQ(s.at(std::string("dvsync_http_retries_total{reason=\"") + reason + "\"}"), "0");
   EXPECT_EQ(s.at("dvsync_throttle_wait_seconds_total"), "0");
   EXPECT_EQ(s.at("dvsync_sqlite_wal_bytes"), "0");
+  for (auto const* result : {"complete", "incomplete", "failed"})
+    EXPECT_EQ(s.at(std::string("dvsync_sqlite_checkpoints_total{result=\"") + result + "\"}"), "0");
+  EXPECT_EQ(s.at("dvsync_sqlite_wal_frames_pending"), "0");
   EXPECT_EQ(s.at("dvsync_build_info{version=\"1.2.3\"}"), "1");
   EXPECT_FALSE(s.contains("dvsync_change_tracking_retention_days"));
 }
@@ -130,6 +133,7 @@ TEST(metrics, gauges_come_from_the_table_status_and_the_scrape) {
   c.throttle_wait_seconds = 2.5;
   m.client(c);
   m.wal_bytes(4096);
+  m.checkpoints({.complete = 9, .incomplete = 4, .failed = 1, .frames_pending = 312});
 
   auto s = samples(m.render(1100));
   auto const t = std::string("{table=\"sample_book\"}");
@@ -146,6 +150,10 @@ TEST(metrics, gauges_come_from_the_table_status_and_the_scrape) {
   EXPECT_EQ(s.at("dvsync_http_retries_total{reason=\"network\"}"), "0");
   EXPECT_EQ(s.at("dvsync_throttle_wait_seconds_total"), "2.5");
   EXPECT_EQ(s.at("dvsync_sqlite_wal_bytes"), "4096");
+  EXPECT_EQ(s.at("dvsync_sqlite_checkpoints_total{result=\"complete\"}"), "9");
+  EXPECT_EQ(s.at("dvsync_sqlite_checkpoints_total{result=\"incomplete\"}"), "4");
+  EXPECT_EQ(s.at("dvsync_sqlite_checkpoints_total{result=\"failed\"}"), "1");
+  EXPECT_EQ(s.at("dvsync_sqlite_wal_frames_pending"), "312");
 }
 
 TEST(metrics, the_expiry_warning_turns_on_past_half_the_retention) {

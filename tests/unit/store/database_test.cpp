@@ -123,6 +123,11 @@ TEST_F(database_test, checkpoint_truncate_empties_the_wal_but_never_waits_for_a_
   ASSERT_TRUE(done) << done.error().message;
   EXPECT_TRUE(done->complete);
   EXPECT_EQ(db.wal_bytes().value(), 0u);
+  auto const counts = db.checkpoints();
+  EXPECT_EQ(counts.complete, 1u);
+  EXPECT_EQ(counts.incomplete, 1u);
+  EXPECT_EQ(counts.failed, 0u);
+  EXPECT_EQ(counts.frames_pending, 0u);
 }
 
 }  // namespace

@@ -613,6 +613,12 @@ TEST_F(mirror_test, a_reader_holding_one_snapshot_holds_checkpoints_back_and_is_
   }
   auto held = testing::internal::GetCapturedStderr();
   EXPECT_NE(held.find("level=warn event=store.checkpoint_held_back cycles=5"), std::string::npos) << held;
+  // The metrics' counts: one complete before the snapshot, five held back, frames left behind.
+  auto counts = db.checkpoints();
+  EXPECT_EQ(counts.complete, 1u);
+  EXPECT_EQ(counts.incomplete, 5u);
+  EXPECT_EQ(counts.failed, 0u);
+  EXPECT_GT(counts.frames_pending, 0u);
   EXPECT_EQ(r.query_int("SELECT count(*) FROM sample_book").value(), 1) << "the reader's snapshot stays";
 
   ASSERT_TRUE(r.exec("COMMIT"));
@@ -623,6 +629,10 @@ TEST_F(mirror_test, a_reader_holding_one_snapshot_holds_checkpoints_back_and_is_
   ASSERT_TRUE(done && *done);
   EXPECT_TRUE((*done)->complete);
   EXPECT_NE(caught_up.find("event=store.checkpoint_caught_up held_back_cycles=5"), std::string::npos) << caught_up;
+  counts = db.checkpoints();
+  EXPECT_EQ(counts.complete, 2u);
+  EXPECT_EQ(counts.incomplete, 5u);
+  EXPECT_EQ(counts.frames_pending, 0u);
 }
 
 }  // namespace
