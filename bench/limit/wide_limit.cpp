@@ -105,12 +105,12 @@ T run_with_connection(config::settings const& s, Start start) {
   return std::move(*out);
 }
 
-void bind_value(sqlite3_stmt* st, int i, dataverse::value const& v) {
+void bind_value(sqlite3_stmt* st, int i, dataverse::value_view v) {
   if (auto const* n = std::get_if<std::int64_t>(&v))
     sqlite3_bind_int64(st, i, *n);
   else if (auto const* d = std::get_if<double>(&v))
     sqlite3_bind_double(st, i, *d);
-  else if (auto const* s = std::get_if<std::string>(&v))
+  else if (auto const* s = std::get_if<std::string_view>(&v))
     sqlite3_bind_text(st, i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
   else
     sqlite3_bind_null(st, i);
@@ -118,11 +118,11 @@ void bind_value(sqlite3_stmt* st, int i, dataverse::value const& v) {
 
 // Parameters in the mirror's column order, as the daemon binds a row (store::database::stage_rows).
 void bind_record(sqlite3_stmt* st, store::table_layout const& l, dataverse::record const& r) {
-  if (!l.keyed_by_id) bind_value(st, 1, r.columns[l.key_value]);
+  if (!l.keyed_by_id) bind_value(st, 1, r.at(l.key_value));
   sqlite3_bind_text(st, static_cast<int>(l.id_index()) + 1, r.id.data(), static_cast<int>(r.id.size()), SQLITE_STATIC);
   int const first = static_cast<int>(l.first_other()) + 1;
   for (std::size_t i = 0; i < l.other_values.size(); ++i)
-    bind_value(st, static_cast<int>(i) + first, r.columns[l.other_values[i]]);
+    bind_value(st, static_cast<int>(i) + first, r.at(l.other_values[i]));
   if (r.version)
     sqlite3_bind_int64(st, static_cast<int>(l.columns.size()), *r.version);
   else

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <iterator>
 #include <cmath>
 #include <unordered_map>
 #include <utility>
@@ -55,22 +57,37 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+constexpr std::size_t guid_size = 36;
 
-// 8-4-4-4-12 hex digits, returned in lower case (the mirror's form).
-std::optional<std::string> normalize_guid(std::string_view s) {
-  if (s.size() != 36) return std::nullopt;
-  std::string out(s);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    char& c = out[i];
+// A hex digit in lower case, or 0 for any other byte.
+constexpr std::array<char, 256> lower_hex = [] {
+  std::array<char, 256> t{};
+  for (char c = '0'; c <= '9'; ++c) t[static_cast<unsigned char>(c)] = c;
+  for (char c = 'a'; c <= 'f'; ++c) t[static_cast<unsigned char>(c)] = c;
+  for (char c = 'A'; c <= 'F'; ++c) t[static_cast<unsigned char>(c)] = static_cast<char>(c - 'A' + 'a');
+  return t;
+}();
+
+// 8-4-4-4-12 hex digits, written to `out` in lower case (the mirror's form). A table instead of
+// per-character tests: a wide row holds about ten GUIDs.
+bool lower_guid(std::string_view s, char* out) {
+  if (s.size() != guid_size || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+  bool all_hex = true;  // no branch per character
+  for (std::size_t i = 0; i < guid_size; ++i) {
     if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return std::nullopt;
-    } else if (!is_hex(c)) {
-      return std::nullopt;
-    } else if (c >= 'A' && c <= 'F') {
-      c = static_cast<char>(c - 'A' + 'a');
+      out[i] = '-';
+      continue;
     }
+    char const c = lower_hex[static_cast<unsigned char>(s[i])];
+    all_hex &= c != 0;
+    out[i] = c;
   }
+  return all_hex;
+}
+
+std::optional<std::string> normalize_guid(std::string_view s) {
+  std::string out(guid_size, '\0');
+  if (!lower_guid(s, out.data())) return std::nullopt;
   return out;
 }
 
@@ -211,22 +228,25 @@ std::optional<timestamp> read_timestamp(std::string_view s) {
   return t;
 }
 
-// The same instant in UTC, YYYY-MM-DDTHH:MM:SS[.fraction]Z.
-std::optional<std::string> utc_datetime(std::string_view s) {
+// The same instant in UTC, YYYY-MM-DDTHH:MM:SS[.fraction]Z: `s` itself when sent in UTC, else
+// written to `scratch`.
+std::optional<std::string_view> utc_datetime(std::string_view s, std::string& scratch) {
   auto t = read_timestamp(s);
   if (!t) return std::nullopt;
-  if (s.back() == 'Z') return std::string(s);
+  if (s.back() == 'Z') return s;
   long minutes = days_from_civil(t->year, t->month, t->day) * 1440 + t->hour * 60 + t->minute - t->offset_minutes;
   long const days = (minutes >= 0 ? minutes : minutes - 1439) / 1440;
   minutes -= days * 1440;
   civil_from_days(days, t->year, t->month, t->day);
   if (t->year < 0 || t->year > 9999) return std::nullopt;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}Z", t->year, t->month, t->day, minutes / 60, minutes % 60,
-                     t->second, t->fraction);
+  scratch.clear();
+  fmt::format_to(std::back_inserter(scratch), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}Z", t->year, t->month, t->day,
+                 minutes / 60, minutes % 60, t->second, t->fraction);
+  return scratch;
 }
 
 // YYYY-MM-DD, or a timestamp at midnight of that day (whatever its offset: a date has no zone).
-std::optional<std::string> date_only(std::string_view s) {
+std::optional<std::string_view> date_only(std::string_view s) {
   timestamp t;
   if (s.size() == 10) {
     if (!read_date(s, t)) return std::nullopt;
@@ -236,7 +256,7 @@ std::optional<std::string> date_only(std::string_view s) {
         full->fraction.find_first_not_of(".0") != std::string_view::npos)
       return std::nullopt;
   }
-  return std::string(s.substr(0, 10));
+  return s.substr(0, 10);
 }
 
 // --- JSON text ---------------------------------------------------------------------------------
@@ -600,7 +620,7 @@ class page_reader {
   }
 
   void start_element() {
-    columns_.assign(fields_.size(), value{});
+    row_.reset(fields_.size());
     std::fill(problems_.begin(), problems_.end(), problem{});
     role_ = {};
     member_ = 0;
@@ -615,13 +635,8 @@ class page_reader {
   // A member of an element: its role decides what its value sets.
   void member(token const& t) {
     if (role_.column != none) column(role_.column, t);
-    if (role_.target_of != none) {
-      value& target = columns_[target_slot_[role_.target_of]];
-      if (t.k == kind::string)
-        target.emplace<std::string>(t.text);
-      else
-        target = std::monostate{};
-    }
+    if (role_.target_of != none)
+      row_.set(target_slot_[role_.target_of], t.k == kind::string ? value_view(t.text) : value_view());
     if (role_.primary) {
       primary_seen_ = true;
       primary_is_string_ = t.k == kind::string;
@@ -642,9 +657,9 @@ class page_reader {
   // The value of a selected attribute, converted by its type. A repeated member replaces it.
   void column(std::size_t c, token const& t) {
     auto const type = spec_.columns[c].type;
-    value& v = columns_[value_slot_[c]];
-    v = std::monostate{};
-    if (exact_slot_[c] != none) columns_[exact_slot_[c]] = std::monostate{};
+    std::size_t const slot = value_slot_[c];
+    row_.set(slot, {});
+    if (exact_slot_[c] != none) row_.set(exact_slot_[c], {});
     problem& p = problems_[c];
     p = {problem::what::wrong_kind, t.k};
     switch (t.k) {
@@ -667,25 +682,26 @@ class page_reader {
         return;
       case kind::boolean:
         if (type != column_type::json && type != column_type::boolean) return;
-        v = std::int64_t{t.b ? 1 : 0};
+        row_.set(slot, std::int64_t{t.b ? 1 : 0});
         break;
       case kind::int64:
       case kind::uint64:
-      case kind::real: number_column(c, type, t, v, p); return;
-      case kind::string: string_column(c, type, t.text, v, p); return;
+      case kind::real: number_column(c, type, t, p); return;
+      case kind::string: string_column(c, type, t.text, p); return;
     }
     p = {};
   }
 
-  void number_column(std::size_t c, column_type type, token const& t, value& v, problem& p) {
+  void number_column(std::size_t c, column_type type, token const& t, problem& p) {
+    std::size_t const slot = value_slot_[c];
     switch (type) {
       case column_type::json:
         if (t.k == kind::int64)
-          v = t.i;
+          row_.set(slot, t.i);
         else if (t.k == kind::uint64)
-          v = static_cast<double>(t.u);
+          row_.set(slot, static_cast<double>(t.u));
         else
-          v = nearest_double(t.text).value_or(t.d);
+          row_.set(slot, nearest_double(t.text).value_or(t.d));
         break;
       case column_type::integer:
       case column_type::choice:
@@ -693,25 +709,26 @@ class page_reader {
           p.is = t.k == kind::uint64 ? problem::what::beyond_int64 : problem::what::not_whole;
           return;
         }
-        v = t.i;
+        row_.set(slot, t.i);
         break;
       case column_type::real:
-        v = t.k == kind::int64 ? static_cast<double>(t.i) : nearest_double(t.text).value_or(t.d);
+        row_.set(slot, t.k == kind::int64 ? static_cast<double>(t.i) : nearest_double(t.text).value_or(t.d));
         break;
       case column_type::decimal:
-        v = nearest_double(t.text).value_or(t.d);
-        columns_[exact_slot_[c]].emplace<std::string>(t.text);
+        row_.set(slot, nearest_double(t.text).value_or(t.d));
+        row_.set(exact_slot_[c], t.text);
         break;
       default: return;  // wrong kind
     }
     p = {};
   }
 
-  void string_column(std::size_t c, column_type type, std::string_view s, value& v, problem& p) {
+  void string_column(std::size_t c, column_type type, std::string_view s, problem& p) {
+    std::size_t const slot = value_slot_[c];
     p.is = problem::what::malformed;
     switch (type) {
       case column_type::json:
-      case column_type::text: v.emplace<std::string>(s); break;
+      case column_type::text: row_.set(slot, s); break;
       case column_type::decimal: {
         if (!is_json_number(s)) return;
         auto d = nearest_double(s);
@@ -719,27 +736,27 @@ class page_reader {
           p.is = problem::what::out_of_range;
           return;
         }
-        v = *d;
-        columns_[exact_slot_[c]].emplace<std::string>(s);
+        row_.set(slot, *d);
+        row_.set(exact_slot_[c], s);
         break;
       }
       case column_type::datetime: {
-        auto text = utc_datetime(s);
+        auto text = utc_datetime(s, scratch_);
         if (!text) return;
-        v = std::move(*text);
+        row_.set(slot, *text);
         break;
       }
       case column_type::date: {
         auto text = date_only(s);
         if (!text) return;
-        v = std::move(*text);
+        row_.set(slot, *text);
         break;
       }
       case column_type::guid:
       case column_type::lookup: {
-        auto guid = normalize_guid(s);
-        if (!guid) return;
-        v = std::move(*guid);
+        char guid[guid_size];
+        if (!lower_guid(s, guid)) return;
+        row_.set(slot, std::string_view(guid, guid_size));
         break;
       }
       case column_type::choices:
@@ -754,7 +771,7 @@ class page_reader {
             from = to + 1;
           }
           writer_.close(']');
-          v.emplace<std::string>(writer_.text);
+          row_.set(slot, writer_.text);
         }
         break;
       default: p.is = problem::what::wrong_kind; return;
@@ -790,15 +807,15 @@ class page_reader {
 
   void finish_capture() {
     if (capture_ == capture::none) return;
-    value& v = columns_[value_slot_[capture_column_]];
+    std::size_t const slot = value_slot_[capture_column_];
     if (capture_ == capture::json) {
-      v.emplace<std::string>(writer_.text);
+      row_.set(slot, writer_.text);
     } else {
       if (!choices_ok_)
         problems_[capture_column_] = {problem::what::malformed, kind::array};
       else if (!writer_.text.empty()) {  // [] is an empty selection: null
         writer_.close(']');
-        v.emplace<std::string>(writer_.text);
+        row_.set(slot, writer_.text);
       }
     }
     capture_ = capture::none;
@@ -820,23 +837,25 @@ class page_reader {
 
     // A lookup's target and a decimal's digits exist only beside a value.
     for (std::size_t c = 0; c < target_slot_.size(); ++c)
-      if (target_slot_[c] != none && std::holds_alternative<std::monostate>(columns_[value_slot_[c]]))
-        columns_[target_slot_[c]] = std::monostate{};
+      if (target_slot_[c] != none && row_.is_null(value_slot_[c])) row_.set(target_slot_[c], {});
 
     if (auto reason = reject_reason()) {
       out.rejects.push_back(rejected{std::move(*guid), {}, std::move(*reason)});
       raw_wanted.emplace_back(index, out.rejects.size() - 1);
       return true;
     }
-    out.upserts.push_back(record{std::move(*guid), etag_version_ ? etag_version_ : versionnumber_, std::move(columns_)});
+    record r = row_.compact();
+    r.id = std::move(*guid);
+    r.version = etag_version_ ? etag_version_ : versionnumber_;
+    out.upserts.push_back(std::move(r));
     return true;
   }
 
   std::optional<std::string> reject_reason() const {
     if (key_column_ != none && !problems_[key_column_]) {
-      value const& key = columns_[value_slot_[key_column_]];
+      value_view const key = row_.at(value_slot_[key_column_]);
       if (std::holds_alternative<std::monostate>(key)) return fmt::format("key {} is null", spec_.key);
-      if (auto const* s = std::get_if<std::string>(&key); s && s->empty())
+      if (auto const* s = std::get_if<std::string_view>(&key); s && s->empty())
         return fmt::format("key {} is empty", spec_.key);
     }
     for (std::size_t c = 0; c < problems_.size(); ++c)
@@ -859,7 +878,7 @@ class page_reader {
   std::size_t element_ = 0;  // index in value of the element being read
 
   // The element being read.
-  std::vector<value> columns_;
+  record row_;  // its values as they are read, and the text of replaced ones until compact()
   std::vector<problem> problems_;  // per column
   role role_;
   std::size_t member_ = 0;  // index of the member being read in its element
@@ -873,6 +892,7 @@ class page_reader {
 
   json_writer writer_;
   std::string key_buffer_, string_buffer_, number_buffer_;
+  std::string scratch_;  // a date and time converted to UTC
 };
 
 // A second pass, only for a page with rejects: the raw JSON of the rejected elements, written from

@@ -178,24 +178,25 @@ core::result<void> clear_cycle_state(connection& c, std::string const& table) {
 // runs; keys in random order make about one run per two rows, which at a million rows would
 // rewrite most of the shadow at every page. Such pages go to the side table, sorted in once at
 // the end. Text is compared as SQLite's BINARY collation does (bytes, then length), as
-// std::string does; other keys do not count.
+// std::string_view does; other keys do not count.
 bool scattered(dataverse::page const& page, table_layout const& l) {
   constexpr std::size_t rows_per_run = 32;
-  std::string const* previous = nullptr;
+  std::optional<std::string_view> previous;
   std::size_t descents = 0;
   for (auto const& r : page.upserts) {
-    auto const* key = l.keyed_by_id ? &r.id : std::get_if<std::string>(&r.columns[l.key_value]);
+    auto const value = l.keyed_by_id ? dataverse::value_view(r.id) : r.at(l.key_value);
+    auto const* key = std::get_if<std::string_view>(&value);
     if (key == nullptr) continue;
-    if (previous != nullptr && *key < *previous) ++descents;
-    previous = key;
+    if (previous && *key < *previous) ++descents;
+    previous = *key;
   }
   return descents * rows_per_run > page.upserts.size();
 }
 
 // A rejected key is the key column's value being null or the empty string.
-bool missing_key(dataverse::value const& v) {
+bool missing_key(dataverse::value_view v) {
   if (std::holds_alternative<std::monostate>(v)) return true;
-  auto const* s = std::get_if<std::string>(&v);
+  auto const* s = std::get_if<std::string_view>(&v);
   return s != nullptr && s->empty();
 }
 
@@ -646,11 +647,11 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
   bool const to_side = full && scattered(page, l);
   std::vector<dataverse::rejected> keyless;
   for (auto const& r : page.upserts) {
-    if (r.columns.size() != l.record_values)
+    if (r.size() != l.record_values)
       return core::make_error(core::errc::protocol, fmt::format("table {}: record {} has {} values for {} columns",
-                                                                spec.table, r.id, r.columns.size(), l.record_values));
+                                                                spec.table, r.id, r.size(), l.record_values));
     if (!l.keyed_by_id) {
-      auto const& key = r.columns[l.key_value];
+      auto const key = r.at(l.key_value);
       if (missing_key(key)) {
         auto const* problem = std::holds_alternative<std::monostate>(key) ? "null" : "empty";
         keyless.push_back({r.id, record_json(spec, r), fmt::format("key {} is {}", spec.key, problem)});
@@ -658,11 +659,11 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
       }
     }
     auto bind_row = [&](statement& st) {
-      if (!l.keyed_by_id) st.bind_value(1, r.columns[l.key_value]);
+      if (!l.keyed_by_id) st.bind_value(1, r.at(l.key_value));
       st.bind_text(static_cast<int>(l.id_index()) + 1, r.id);
       int const first = static_cast<int>(l.first_other()) + 1;
       for (std::size_t i = 0; i < l.other_values.size(); ++i)
-        st.bind_value(static_cast<int>(i) + first, r.columns[l.other_values[i]]);
+        st.bind_value(static_cast<int>(i) + first, r.at(l.other_values[i]));
       st.bind_int(version_param, r.version);
     };
     // A cycle brings each id once, nearly always: the plain INSERT costs less than half of what

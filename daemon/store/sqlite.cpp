@@ -236,15 +236,13 @@ void statement::bind_optional_text(int index, std::optional<std::string> const& 
     bind_null(index);
 }
 
-void statement::bind_value(int index, dataverse::value const& v) {
-  if (auto const* i = std::get_if<std::int64_t>(&v))
-    bind_int(index, *i);
-  else if (auto const* d = std::get_if<double>(&v))
-    bind_real(index, *d);
-  else if (auto const* s = std::get_if<std::string>(&v))
-    bind_text(index, std::string_view(*s));
-  else
-    bind_null(index);
+void statement::bind_value(int index, dataverse::value_view v) {
+  switch (v.index()) {
+    case 1: bind_int(index, std::get<1>(v)); break;
+    case 2: bind_real(index, std::get<2>(v)); break;
+    case 3: bind_text(index, std::get<3>(v)); break;
+    default: bind_null(index); break;
+  }
 }
 
 void statement::bind_column(int index, statement const& from, int column) {

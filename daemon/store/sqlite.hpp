@@ -100,7 +100,7 @@ class statement {
   void bind_real(int index, double v);
   void bind_text(int index, std::string_view v);
   void bind_optional_text(int index, std::optional<std::string> const& v);
-  void bind_value(int index, dataverse::value const& v);
+  void bind_value(int index, dataverse::value_view v);
   // A copy of column `column` of the row `from` has stepped to.
   void bind_column(int index, statement const& from, int column);
 

@@ -53,12 +53,12 @@ bool is_lower_guid(std::string_view s) {
   return true;
 }
 
-bool is_null(dataverse::value const& v) { return std::holds_alternative<std::monostate>(v); }
+bool is_null(dataverse::value_view v) { return std::holds_alternative<std::monostate>(v); }
 
 // The value of one field is of the kind its type stores.
-void check_field(config::field const& f, dataverse::value const& v, dataverse::value const& of_column) {
+void check_field(config::field const& f, dataverse::value_view v, dataverse::value_view of_column) {
   if (is_null(v)) return;
-  auto const* s = std::get_if<std::string>(&v);
+  auto const* s = std::get_if<std::string_view>(&v);
   if (f.of == config::field::part::exact) {
     require(s && !is_null(of_column), "exact digits only beside a decimal");
     boost::system::error_code ec;
@@ -117,15 +117,16 @@ void check(std::string_view body, config::table_spec const& spec) {
     if (!spec.key.empty() && fields[i].name == spec.key) key = i;
   for (auto const& r : page->upserts) {
     require(is_lower_guid(r.id), "upsert id is a lower-case GUID");
-    require(r.columns.size() == fields.size(), "one value per field");
+    require(r.size() == fields.size(), "one value per field");
     if (key < fields.size()) {
-      require(!is_null(r.columns[key]), "an upsert has a key");
-      if (auto const* text = std::get_if<std::string>(&r.columns[key])) require(!text->empty(), "an upsert key is not empty");
+      require(!is_null(r.at(key)), "an upsert has a key");
+      auto const k = r.at(key);
+      if (auto const* text = std::get_if<std::string_view>(&k)) require(!text->empty(), "an upsert key is not empty");
     }
     for (std::size_t i = 0; i < fields.size(); ++i) {
       std::size_t value_of_column = i;
       while (fields[value_of_column].of != config::field::part::value) --value_of_column;
-      check_field(fields[i], r.columns[i], r.columns[value_of_column]);
+      check_field(fields[i], r.at(i), r.at(value_of_column));
     }
     require(!r.version || *r.version >= 0, "versions are not negative");
   }

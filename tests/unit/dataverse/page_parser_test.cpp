@@ -101,7 +101,7 @@ TEST(PageParser, MicrosoftInitialResponse) {
   ASSERT_EQ(p.upserts.size(), 1u);
   EXPECT_EQ(p.upserts[0].id, "60c4e274-0d87-e711-80e5-00155db19e6d");
   EXPECT_EQ(p.upserts[0].version, std::optional<std::int64_t>(915244));
-  EXPECT_EQ(p.upserts[0].columns, (std::vector<value>{text("Monte Orton"), null(), text("555000"), text("10101")}));
+  EXPECT_EQ(p.upserts[0].values(), (std::vector<value>{text("Monte Orton"), null(), text("555000"), text("10101")}));
   EXPECT_TRUE(p.deletes.empty());
   EXPECT_TRUE(p.rejects.empty());
   EXPECT_FALSE(p.next_link);
@@ -115,7 +115,7 @@ TEST(PageParser, MicrosoftDeltaResponse) {
   ASSERT_EQ(p.upserts.size(), 1u);
   EXPECT_EQ(p.upserts[0].id, "60c4e274-0d87-e711-80e5-00155db19e6d");
   // accountnumber is absent from this response: a missing column reads as null.
-  EXPECT_EQ(p.upserts[0].columns, (std::vector<value>{text("Monte Orton"), null(), text("555000"), text("10101")}));
+  EXPECT_EQ(p.upserts[0].values(), (std::vector<value>{text("Monte Orton"), null(), text("555000"), text("10101")}));
   EXPECT_EQ(p.deletes, std::vector<std::string>{"2e451703-c686-e711-80e5-00155db19e6d"});
   EXPECT_TRUE(p.delta_link->ends_with("$deltatoken=919058%2108%2f22%2f2017%2008%3a21%3a20"));
 }
@@ -126,7 +126,7 @@ TEST(PageParser, MicrosoftPagedResponse) {
   ASSERT_EQ(p.upserts.size(), 2u);
   EXPECT_EQ(p.upserts[1].id, "70bf4d48-34cb-ed11-b596-0022481d68cd");
   EXPECT_EQ(p.upserts[1].version, std::optional<std::int64_t>(80648695));
-  EXPECT_EQ(p.upserts[1].columns, std::vector<value>{text("Susanna Stubberod (sample)")});
+  EXPECT_EQ(p.upserts[1].values(), std::vector<value>{text("Susanna Stubberod (sample)")});
   ASSERT_TRUE(p.next_link);
   EXPECT_TRUE(p.next_link->ends_with("istracking=%22False%22%20/%3E"));
   EXPECT_FALSE(p.delta_link);
@@ -144,14 +144,14 @@ TEST(PageParser, SampleBookRecord) {
   EXPECT_EQ(p.upserts[0].id, "00000000-0000-0000-0000-000000000000");
   EXPECT_EQ(p.upserts[0].version, std::optional<std::int64_t>(1234567));
   // Columns come in fields order, whatever the member order.
-  EXPECT_EQ(p.upserts[0].columns, (std::vector<value>{text("Demo Book 0"), text("BookCode0"), text("Author0")}));
+  EXPECT_EQ(p.upserts[0].values(), (std::vector<value>{text("Demo Book 0"), text("BookCode0"), text("Author0")}));
 }
 
 TEST(PageParser, InitialPageFile) {
   page p = parse_ok(read_page("initial.json"));
   ASSERT_EQ(p.upserts.size(), 2u);
   EXPECT_EQ(p.upserts[0].id, "60c4e274-0d87-e711-80e5-00155db19e6d");  // upper case in the file
-  EXPECT_EQ(p.upserts[1].columns, (std::vector<value>{text("Demo Book 1"), text("BookCode1"), null()}));
+  EXPECT_EQ(p.upserts[1].values(), (std::vector<value>{text("Demo Book 1"), text("BookCode1"), null()}));
   EXPECT_TRUE(p.delta_link);
   EXPECT_FALSE(p.next_link);
 }
@@ -224,7 +224,7 @@ TEST(PageParser, NullOrEmptyKeyIsRejectedWithItsRawRecord) {
   EXPECT_NE(p.rejects[0].raw_json.find(R"("sample_bookcode":null)"), std::string::npos);
   EXPECT_EQ(p.rejects[1].reason, "key sample_bookcode is empty");
   ASSERT_EQ(p.upserts.size(), 1u);
-  EXPECT_EQ(p.upserts[0].columns[1], text("BookCode9"));
+  EXPECT_EQ(p.upserts[0].values()[1], text("BookCode9"));
 
   page missing = parse_ok(R"({"value": [{"sample_bookid": "aaaaaaaa-0000-0000-0000-000000000009", "sample_name": "x"}]})");
   ASSERT_EQ(missing.rejects.size(), 1u);
@@ -237,23 +237,23 @@ TEST(PageParser, ColumnTypes) {
   ASSERT_EQ(p.upserts.size(), 4u);
   auto const& a = p.upserts[0];
   EXPECT_EQ(a.version, std::optional<std::int64_t>(INT64_MAX));
-  EXPECT_EQ(a.columns[0], integer(42));
-  EXPECT_EQ(a.columns[2], value(18446744073709551615.0));  // beyond int64: stored as a real
+  EXPECT_EQ(a.values()[0], integer(42));
+  EXPECT_EQ(a.values()[2], value(18446744073709551615.0));  // beyond int64: stored as a real
   auto const& b = p.upserts[1];
   EXPECT_EQ(b.version, std::optional<std::int64_t>(77));  // from versionnumber
-  EXPECT_EQ(b.columns[0], value(20000.0));
-  EXPECT_EQ(b.columns[2], integer(1));
+  EXPECT_EQ(b.values()[0], value(20000.0));
+  EXPECT_EQ(b.values()[2], integer(1));
   auto const& c = p.upserts[2];
   EXPECT_FALSE(c.version);  // an opaque ETag and no versionnumber
-  EXPECT_EQ(c.columns[0], text(R"({"nested":[1,2]})"));
-  EXPECT_EQ(c.columns[2], integer(0));
+  EXPECT_EQ(c.values()[0], text(R"({"nested":[1,2]})"));
+  EXPECT_EQ(c.values()[2], integer(0));
   auto const& d = p.upserts[3];
-  EXPECT_EQ(d.columns[0], text(R"([1,"two",null])"));
-  EXPECT_EQ(d.columns[2], null());
+  EXPECT_EQ(d.values()[0], text(R"([1,"two",null])"));
+  EXPECT_EQ(d.values()[2], null());
   // A key that is not a string is still a key.
   page n = parse_ok(R"({"value": [{"sample_bookid": "aaaaaaaa-0000-0000-0000-000000000001", "sample_bookcode": 0}]})");
   ASSERT_EQ(n.upserts.size(), 1u);
-  EXPECT_EQ(n.upserts[0].columns[1], integer(0));
+  EXPECT_EQ(n.upserts[0].values()[1], integer(0));
 }
 
 TEST(PageParser, ETags) {
@@ -295,7 +295,7 @@ TEST(PageParser, MemberOrderDoesNotMatter) {
   ASSERT_EQ(b.upserts.size(), 1u);
   EXPECT_EQ(a.upserts[0].id, b.upserts[0].id);
   EXPECT_EQ(a.upserts[0].version, b.upserts[0].version);
-  EXPECT_EQ(a.upserts[0].columns, b.upserts[0].columns);
+  EXPECT_EQ(a.upserts[0].values(), b.upserts[0].values());
   EXPECT_EQ(a.deletes, b.deletes);
   EXPECT_EQ(a.delta_link, b.delta_link);
 }
@@ -430,8 +430,8 @@ value field(page const& p, std::string_view name, config::table_spec const& spec
   EXPECT_NE(it, fields.end()) << name;
   EXPECT_EQ(p.upserts.size(), 1u);
   if (it == fields.end() || p.upserts.size() != 1) return value{};
-  EXPECT_EQ(p.upserts[0].columns.size(), fields.size());
-  return p.upserts[0].columns.at(static_cast<std::size_t>(it - fields.begin()));
+  EXPECT_EQ(p.upserts[0].values().size(), fields.size());
+  return p.upserts[0].values().at(static_cast<std::size_t>(it - fields.begin()));
 }
 
 // The value of field `name` for one member value of its column, read through `typed`.
@@ -468,7 +468,7 @@ TEST(PageParserTyped, OneValuePerFieldInFieldsOrder) {
                     typed);
   ASSERT_EQ(p.upserts.size(), 1u);
   EXPECT_EQ(p.upserts[0].version, std::optional<std::int64_t>(5));
-  EXPECT_EQ(p.upserts[0].columns,
+  EXPECT_EQ(p.upserts[0].values(),
             (std::vector<value>{text("A-1"), value(922337203685477.5807), text("922337203685477.5807"), integer(12),
                                 integer(1), value(1.5), text("2023-04-07T21:59:01Z"), text("1980-02-29"),
                                 text("dddddddd-0000-0000-0000-000000000004"), text("cccccccc-0000-0000-0000-000000000003"),
@@ -580,6 +580,24 @@ TEST(PageParserTyped, GuidsAndLookups) {
   EXPECT_EQ(field(p, "primarycontactid"), null());
 }
 
+// Every character of a GUID is checked: a hex digit where a digit goes, a dash where a dash goes.
+TEST(PageParserTyped, GuidsCheckedAtEveryPosition) {
+  std::string const good = "0123abcd-ABCD-ef01-2345-6789abcdef01";
+  EXPECT_EQ(typed_value("processid", fmt::format(R"("{}")", good)), text("0123abcd-abcd-ef01-2345-6789abcdef01"));
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    bool const dash = good[i] == '-';
+    for (char c : dash ? std::string("0_ ") : std::string("g-G /:@`")) {
+      std::string bad = good;
+      bad[i] = c;
+      SCOPED_TRACE(bad);
+      EXPECT_EQ(typed_reject("processid", fmt::format(R"("{}")", bad)), "attribute processid: expected a GUID");
+    }
+  }
+  EXPECT_EQ(typed_reject("processid", R"("0123abcd-abcd-ef01-2345-6789abcdef0\u0000")"),
+            "attribute processid: expected a GUID");
+  EXPECT_EQ(typed_reject("processid", R"("0123abcd-abcd-ef01-2345-6789abcdef012")"), "attribute processid: expected a GUID");
+}
+
 TEST(PageParserTyped, PolymorphicLookupTarget) {
   std::string const owner = R"("_ownerid_value": "bbbbbbbb-0000-0000-0000-000000000002")";
   std::string const team = R"("_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname": "team")";
@@ -602,7 +620,7 @@ TEST(PageParserTyped, PolymorphicLookupTarget) {
       account(R"("_primarycontactid_value@Microsoft.Dynamics.CRM.lookuplogicalname": "contact", )"
               R"("_primarycontactid_value": "cccccccc-0000-0000-0000-000000000003")"),
       typed);
-  EXPECT_EQ(config::fields_of(typed).size(), single.upserts.at(0).columns.size());
+  EXPECT_EQ(config::fields_of(typed).size(), single.upserts.at(0).values().size());
   EXPECT_EQ(field(single, "primarycontactid"), text("cccccccc-0000-0000-0000-000000000003"));
 }
 
@@ -640,8 +658,8 @@ TEST(PageParserTyped, WrongTypesAreRejectsAndThePageGoesOn) {
     "@odata.deltaLink": "https://x/?$deltatoken=1"})j",
                     typed);
   ASSERT_EQ(p.upserts.size(), 2u);
-  EXPECT_EQ(p.upserts[0].columns[1], value(1.25));
-  EXPECT_EQ(p.upserts[1].columns[2], text("922337203685477.5807"));
+  EXPECT_EQ(p.upserts[0].values()[1], value(1.25));
+  EXPECT_EQ(p.upserts[1].values()[2], text("922337203685477.5807"));
   EXPECT_EQ(p.deletes, std::vector<std::string>{"aaaaaaaa-0000-0000-0000-000000000009"});
   ASSERT_EQ(p.rejects.size(), 1u);
   EXPECT_EQ(p.rejects[0].id, "aaaaaaaa-0000-0000-0000-000000000002");
@@ -698,8 +716,8 @@ TEST(PageParserTyped, WithoutAKeyTheIdIsEnough) {
                     keyless);
   ASSERT_EQ(p.upserts.size(), 2u);
   EXPECT_TRUE(p.rejects.empty());
-  EXPECT_EQ(p.upserts[0].columns, std::vector<value>(config::fields_of(keyless).size()));
-  EXPECT_EQ(p.upserts[1].columns[0], text(""));
+  EXPECT_EQ(p.upserts[0].values(), std::vector<value>(config::fields_of(keyless).size()));
+  EXPECT_EQ(p.upserts[1].values()[0], text(""));
   // Type checks still apply.
   page bad = parse_ok(R"({"value": [{"accountid": "aaaaaaaa-0000-0000-0000-000000000001", "revenue": "x"}]})", keyless);
   ASSERT_EQ(bad.rejects.size(), 1u);
@@ -720,7 +738,7 @@ TEST(PageParserTyped, RepeatedMemberLastOneWins) {
                                    "accountid": "aaaaaaaa-0000-0000-0000-000000000001", "accountnumber": "A-2"}]})",
                     typed);
   ASSERT_EQ(r.upserts.size(), 1u);
-  EXPECT_EQ(r.upserts[0].columns[0], text("A-2"));
+  EXPECT_EQ(r.upserts[0].values()[0], text("A-2"));
   EXPECT_EQ(parse_fails(R"({"value": [], "value": []})").code, core::errc::protocol);
 }
 
@@ -733,16 +751,16 @@ TEST(PageParserTyped, StringsInParts) {
   page p = parse_ok(R"({"value": [{"sample_bookid": "aaaaaaaa-0000-0000-0000-000000000001", "sample_book\u0063ode": "c",
                                    "sample_name": ")" + escaped + R"(", "sample_author": [")" + escaped + R"("]}]})");
   ASSERT_EQ(p.upserts.size(), 1u);
-  EXPECT_EQ(p.upserts[0].columns[0], text(long_text));
-  EXPECT_EQ(p.upserts[0].columns[1], text("c"));
-  EXPECT_EQ(p.upserts[0].columns[2], text(R"([")" + escaped + R"("])"));
+  EXPECT_EQ(p.upserts[0].values()[0], text(long_text));
+  EXPECT_EQ(p.upserts[0].values()[1], text("c"));
+  EXPECT_EQ(p.upserts[0].values()[2], text(R"([")" + escaped + R"("])"));
 }
 
 TEST(PageParserTyped, UntypedObjectsKeepTheirDigits) {
   page p = parse_ok(R"({"value": [{"sample_bookid": "aaaaaaaa-0000-0000-0000-000000000001", "sample_bookcode": "c",
                                    "sample_name": {"price": 20000.0000, "tags": ["a\"b", -0, 1E+2]}}]})");
   ASSERT_EQ(p.upserts.size(), 1u);
-  EXPECT_EQ(p.upserts[0].columns[0], text(R"({"price":20000.0000,"tags":["a\"b",-0,1E+2]})"));
+  EXPECT_EQ(p.upserts[0].values()[0], text(R"({"price":20000.0000,"tags":["a\"b",-0,1E+2]})"));
 }
 
 TEST(PageParserTyped, NumbersBeyondDoubleStillFailThePage) {

@@ -79,8 +79,8 @@ TEST_F(sqlite_test, values_keep_their_json_type_in_untyped_columns) {
   auto c = open();
   ASSERT_TRUE(c.exec("CREATE TABLE t (n INTEGER PRIMARY KEY, v)"));
   auto ins = c.prepare("INSERT INTO t VALUES (?1, ?2)").value();
-  std::vector<dataverse::value> values = {dataverse::value{}, dataverse::value{std::int64_t{42}}, dataverse::value{2.5},
-                                          dataverse::value{std::string("007")}};
+  std::vector<dataverse::value_view> values = {dataverse::value_view{}, dataverse::value_view{std::int64_t{42}},
+                                               dataverse::value_view{2.5}, dataverse::value_view{std::string_view("007")}};
   for (std::size_t i = 0; i < values.size(); ++i) {
     ins.bind_int(1, static_cast<std::int64_t>(i));
     ins.bind_value(2, values[i]);
