@@ -242,6 +242,15 @@ class reader {
     return std::nullopt;
   }
 
+  // true or false; nullopt when absent or invalid.
+  std::optional<bool> flag(json::object const& o, std::string_view key, std::string_view path) {
+    json::value const* v = o.if_contains(key);
+    if (!v) return std::nullopt;
+    if (v->is_bool()) return v->get_bool();
+    add(member_path(path, key), fmt::format("must be true or false, not {}", kind_name(v->kind())));
+    return std::nullopt;
+  }
+
   // An integer within [min, max]; nullopt when absent (the caller keeps its default) or invalid.
   std::optional<std::int64_t> integer(json::object const& o, std::string_view key, std::string_view path,
                                       std::int64_t min, std::int64_t max) {
@@ -399,12 +408,16 @@ table_config read_table(reader& r, json::value const& v, std::string const& path
     return t;
   }
   json::object const& o = v.get_object();
-  r.only_keys(o, path, {"logical_name", "entity_set", "table", "id", "key", "columns", "exclude_columns", "interval_s"});
+  r.only_keys(o, path, {"logical_name", "entity_set", "table", "id", "key", "columns", "exclude_columns", "interval_s",
+                      "mode", "change_feed"});
   t.logical_name = optional_identifier(r, o, "logical_name", path).value_or("");
   t.entity_set = optional_identifier(r, o, "entity_set", path).value_or("");
   t.id = optional_identifier(r, o, "id", path).value_or("");
   t.key = optional_identifier(r, o, "key", path).value_or("");
   if (auto v = r.integer(o, "interval_s", path, 1, 30 * 86400)) t.interval = std::chrono::seconds(*v);
+  if (auto v = r.choice(o, "mode", path, {"mirror", "soft_delete", "history"}))
+    t.mode = *v == "soft_delete" ? table_mode::soft_delete : *v == "history" ? table_mode::history : table_mode::mirror;
+  if (auto v = r.flag(o, "change_feed", path)) t.change_feed = *v;
   if (!o.contains("logical_name") && !o.contains("entity_set"))
     r.add(member_path(path, "logical_name"), "is required (or entity_set, for an entry that names its collection)");
   if (o.contains("table")) {
@@ -505,12 +518,14 @@ void read_settings(reader& r, json::object const& root, settings& s) {
   }
 
   if (auto const* o = r.section(root, "database", "", true)) {
-    r.only_keys(*o, "database", {"path", "synchronous", "busy_timeout_ms"});
+    r.only_keys(*o, "database", {"path", "synchronous", "busy_timeout_ms", "change_feed_retention_days"});
     if (auto v = r.text(*o, "path", "database", presence::required)) s.database.path = *v;
     if (auto v = r.choice(*o, "synchronous", "database", {"full", "normal"})) s.database.synchronous_full = *v == "full";
     // sqlite3_busy_timeout() takes an int.
     if (auto v = r.integer(*o, "busy_timeout_ms", "database", 0, std::numeric_limits<int>::max()))
       s.database.busy_timeout = std::chrono::milliseconds(*v);
+    if (auto v = r.integer(*o, "change_feed_retention_days", "database", 1, 36500))
+      s.database.change_feed_retention_days = static_cast<int>(*v);
   }
 
   if (auto const* o = r.section(root, "sync", "", false)) {

@@ -22,6 +22,8 @@ struct table_config {
   std::optional<std::vector<std::string>> columns = {};  // default: every attribute that can be mirrored
   std::vector<std::string> exclude_columns = {};
   std::optional<std::chrono::seconds> interval = {};   // default: sync.interval_s
+  table_mode mode = table_mode::mirror;
+  bool change_feed = false;
 };
 
 struct dataverse_settings {
@@ -43,6 +45,7 @@ struct database_settings {
   std::string path;
   bool synchronous_full = true;      // "synchronous": "full" (default) or "normal"
   std::chrono::milliseconds busy_timeout{5000};
+  int change_feed_retention_days = 7;  // dvsync_feed rows older than this are pruned
 };
 
 struct sync_settings {

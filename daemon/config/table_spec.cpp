@@ -58,3 +58,16 @@ char const* to_string(column_type t) {
 }
 
 }  // namespace dvsync::config
+
+namespace dvsync::config {
+
+char const* to_string(table_mode m) {
+  switch (m) {
+    case table_mode::mirror: return "mirror";
+    case table_mode::soft_delete: return "soft_delete";
+    case table_mode::history: return "history";
+  }
+  return "mirror";
+}
+
+}  // namespace dvsync::config

@@ -41,6 +41,14 @@ struct column_spec {
   friend bool operator==(column_spec const&, column_spec const&) = default;
 };
 
+// What is kept besides the mirror, which always holds the source's rows as they are now.
+enum class table_mode {
+  mirror = 1,   // the mirror alone
+  soft_delete,  // and <table>_all: every row ever mirrored, a deleted one marked with dvsync_deleted_at
+  history,      // and <table>_history: one row per version, with dvsync_valid_from and dvsync_valid_to
+};
+char const* to_string(table_mode m);
+
 struct table_spec {
   std::string entity_set;            // Web API collection, e.g. sample_books
   std::string table;                 // mirror table name in SQLite, e.g. sample_book
@@ -48,6 +56,8 @@ struct table_spec {
   std::string key;                   // alternate key column, the mirror's PRIMARY KEY; empty: the id is
   std::vector<column_spec> columns;  // selected attributes, in mirror column order; includes the key
   std::string logical_name = {};     // the table's logical name (empty for a table described by hand)
+  table_mode mode = table_mode::mirror;
+  bool change_feed = false;          // every change the merge applies is appended to dvsync_feed
 };
 
 // The label of one option of a choice column (Picklist, State, Status, MultiSelectPicklist).

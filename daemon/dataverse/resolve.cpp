@@ -81,6 +81,8 @@ core::result<resolved_table> resolve(config::table_config const& c, table_metada
   spec.table = table;
   spec.id = c.id.empty() ? e.primary_id : c.id;
   spec.key = c.key;
+  spec.mode = c.mode;
+  spec.change_feed = c.change_feed;
 
   std::vector<std::pair<std::string, attribute const*>> chosen;  // mirror column name, attribute
   if (c.columns) {

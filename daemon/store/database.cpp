@@ -162,6 +162,7 @@ core::result<database> database::open(config::database_settings const& settings)
                                  {"synchronous", settings.synchronous_full ? "full" : "normal"}});
   database db(path, std::move(*c));
   db.synchronous_full_ = settings.synchronous_full;
+  db.feed_retention_ = std::chrono::days(settings.change_feed_retention_days);
   return db;
 }
 

@@ -168,6 +168,7 @@ class database {
   // status and the end of a delta cycle need no count(*), which reads the whole table.
   std::map<std::string, std::int64_t> mirror_rows_;
   bool synchronous_full_ = true;  // as configured
+  std::chrono::seconds feed_retention_{7 * 86400};  // database.change_feed_retention_days
   bool relaxed_ = false;          // synchronous is NORMAL for now, FULL being configured
   bool checkpoint_due_ = false;   // a cycle committed data and left its checkpoint for later
   int checkpoints_held_back_ = 0; // after-cycle checkpoints in a row that a reader kept incomplete

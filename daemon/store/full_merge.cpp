@@ -1,6 +1,7 @@
 #include "store/full_merge.hpp"
 
 #include "core/log.hpp"
+#include "store/change_capture.hpp"
 #include "store/table_statement.hpp"
 
 #include <fmt/format.h>
@@ -34,17 +35,30 @@ core::result<std::vector<user_object>> user_objects(connection& c, std::string c
   return out;
 }
 
-// Puts `name` in the mirror's place. Legacy mode renames only the table itself: the modern
-// rename re-parses every view and trigger in the schema and fails on any view of the mirror,
-// which does not exist for that instant.
-core::result<void> swap_in(connection& c, table_layout const& l, std::string const& name) {
-  if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(l.mirror_name))); !r) return r;
+// Renames in legacy mode, which renames only the table itself: the modern rename re-parses every
+// view and trigger in the schema and fails on any view of the mirror, which does not exist while
+// the tables are swapped.
+core::result<void> rename_table(connection& c, std::string const& from, std::string const& to) {
   if (auto r = c.exec("PRAGMA legacy_alter_table = ON"); !r) return r;
-  auto renamed =
-      c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", quote_identifier(name), quote_identifier(l.mirror_name)));
+  auto renamed = c.exec(fmt::format("ALTER TABLE {} RENAME TO {}", quote_identifier(from), quote_identifier(to)));
   auto restored = c.exec("PRAGMA legacy_alter_table = OFF");
   if (!renamed) return renamed;
   return restored;
+}
+
+// Puts `name` in the mirror's place. The old mirror is dropped, or kept as l.old_name until the
+// difference is recorded.
+core::result<void> swap_in(connection& c, table_layout const& l, std::string const& name, bool keep_old) {
+  if (keep_old) {
+    auto exists = int_for_table(c, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE",
+                                l.mirror_name);
+    if (!exists) return exists.error();
+    auto kept = exists->value_or(0) > 0 ? rename_table(c, l.mirror_name, l.old_name) : c.exec(l.create_table(l.old_name));
+    if (!kept) return kept;
+  } else if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(l.mirror_name))); !r) {
+    return r;
+  }
+  return rename_table(c, name, l.mirror_name);
 }
 
 // Keys arriving in random order (real tables: the server reads in id order) would make every
@@ -86,7 +100,7 @@ core::result<std::int64_t> create_id_index(connection& c, table_layout const& l)
 }  // namespace
 
 core::result<full_merge_result> merge_full(connection& c, table_layout const& l, std::string const& table,
-                                           std::int64_t now) {
+                                           std::int64_t now, bool capture) {
   auto side_empty = c.query_int(l.side_is_empty());
   if (!side_empty) return side_empty.error();
   bool const sorted = *side_empty == 0;
@@ -110,11 +124,16 @@ core::result<full_merge_result> merge_full(connection& c, table_layout const& l,
 
   if (auto r = run_with_table(c, "DELETE FROM dvsync_rejects WHERE table_name = ?1", table); !r) return r.error();
   if (auto r = run_with_table(c, l.merge_add_rejects(), table, now); !r) return r.error();
-  if (auto r = swap_in(c, l, built); !r) return r.error();
+  if (auto r = swap_in(c, l, built, capture); !r) return r.error();
   if (sorted && !l.keyed_by_id) {
     auto duplicates = create_id_index(c, l);
     if (!duplicates) return duplicates.error();
     out.rows -= *duplicates;
+  }
+  if (capture) {
+    if (auto r = capture_difference(c, l, l.old_name); !r) return r.error();
+    // Before the user's objects are made again: the old table still has them, under their names.
+    if (auto r = c.exec(fmt::format("DROP TABLE {}", quote_identifier(l.old_name))); !r) return r.error();
   }
   for (auto const& o : *objects) {
     // An index that no longer fits the data (a UNIQUE one, say) must not block the sync: the

@@ -19,7 +19,9 @@ struct full_merge_result {
 // key order, else the shadow and the side table sorted into one table whose id index is built
 // last. Rejects of the read replace the table's rejects; indexes and triggers that users added to
 // the mirror are recreated (one that no longer fits the data is dropped with a warning).
+// With `capture`, the difference between the old mirror and the new one is recorded for the change
+// feed and the table's mode (change_capture.hpp).
 core::result<full_merge_result> merge_full(connection& c, table_layout const& l, std::string const& table,
-                                           std::int64_t now);
+                                           std::int64_t now, bool capture);
 
 }  // namespace dvsync::store

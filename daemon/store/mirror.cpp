@@ -3,6 +3,7 @@
 
 #include "core/crash_point.hpp"
 #include "core/log.hpp"
+#include "store/change_capture.hpp"
 #include "store/full_merge.hpp"
 #include "store/page_writer.hpp"
 #include "store/record_json.hpp"
@@ -357,6 +358,7 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
         return r;
     }
   }
+  if (auto r = ensure_mode_table(conn_, *layout, spec, unix_now()); !r) return r;
   if (created) {
     // A table made anew: whatever was remembered of its rows is gone.
     mirror_rows_.erase(spec.table);
@@ -472,7 +474,7 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
   cycle_totals totals;
   totals.rejects = staged->rejects;
   if (**kind == cycle_kind::full) {
-    auto merged = merge_full(conn_, layout, spec.table, now);
+    auto merged = merge_full(conn_, layout, spec.table, now, captures_changes(spec));
     if (!merged) return merged.error();
     totals.upserts = merged->rows;
     totals.rows = merged->rows;
@@ -487,8 +489,13 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
     totals.rows = *before;
     // An empty stage (the idle poll) has nothing to merge.
     if (staged->upserts + staged->deletes + staged->rejects > 0) {
+      bool const capture = captures_changes(spec);
+      if (capture)
+        if (auto r = start_capture(conn_, layout); !r) return r.error();
       auto gained = merge_delta(conn_, layout, spec.table, now);
       if (!gained) return gained.error();
+      if (capture)
+        if (auto r = stop_capture(conn_, layout); !r) return r.error();
       totals.rows += *gained;
       if (totals.rows < 0) {
         // The stored count was wrong: the mirror was changed other than by dvsync.
@@ -498,6 +505,11 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
         totals.rows = *counted;
       }
     }
+  }
+  if (captures_changes(spec)) {
+    auto changes = apply_changes(conn_, layout, spec, now, now - feed_retention_.count());
+    if (!changes) return changes.error();
+    totals.changes_captured = *changes;
   }
   core::crash_point("final_merge");
   if (auto r = drop_cycle_tables(conn_, layout); !r) return r.error();

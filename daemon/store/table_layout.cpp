@@ -52,6 +52,7 @@ core::result<table_layout> make_layout(config::table_spec const& spec) {
   l.side_name = "dvsync_side_" + spec.table;
   l.sorted_name = "dvsync_sorted_" + spec.table;
   l.id_index_name = "dvsync_id_" + spec.table;
+  l.old_name = "dvsync_old_" + spec.table;
   l.keyed_by_id = spec.key.empty();
   if (l.keyed_by_id) {
     l.columns = {spec.id};

@@ -19,6 +19,7 @@ struct table_layout {
   std::string side_name;      // dvsync_side_<table>: rows of a full read that came out of key order
   std::string sorted_name;    // dvsync_sorted_<table>: shadow and side merged in key order
   std::string id_index_name;  // dvsync_id_<table>: the id's unique index on a mirror built sorted
+  std::string old_name;       // dvsync_old_<table>: the mirror a full cycle replaces, while compared
 
   // Mirror (and shadow) columns in order: the key, the id (unless the key is the id: a table
   // without an alternate key), the other fields (config::fields_of), dvsync_version. Row

@@ -1,0 +1,19 @@
+-- dvsync bookkeeping, version 6: the change feed. Every change a cycle's merge applies to a table
+-- whose configuration has "change_feed": true is appended here in the same transaction as the
+-- mirror and its delta link. seq only grows (AUTOINCREMENT: never reused, even after the rows with
+-- the highest numbers are pruned), and commits are serialized, so a consumer that has read up to
+-- seq N and asks for seq > N misses nothing. op is 'upsert' (row: the mirror row as JSON, every
+-- column but dvsync_version, which is version) or 'delete' (row NULL; version the last version
+-- the mirror had). key_value is the mirror's key column (the id for a table without a key).
+-- Rows older than database.change_feed_retention_days are pruned by the table's next cycle.
+CREATE TABLE dvsync_feed (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  table_name   TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  key_value,
+  op           TEXT    NOT NULL CHECK (op IN ('upsert', 'delete')),
+  version      INTEGER,
+  committed_at INTEGER NOT NULL,
+  row          TEXT
+);
+CREATE INDEX dvsync_feed_by_table_time ON dvsync_feed (table_name, committed_at);
