@@ -5,7 +5,10 @@
 -- seq N and asks for seq > N misses nothing. op is 'upsert' (row: the mirror row as JSON, every
 -- column but dvsync_version, which is version) or 'delete' (row NULL; version the last version
 -- the mirror had). key_value is the mirror's key column (the id for a table without a key).
--- Rows older than database.change_feed_retention_days are pruned by the table's next cycle.
+-- Rows committed before database.change_feed_retention_days are pruned, always a prefix of seq:
+-- a consumer whose last seq is below min(seq) - 1 (or, with no row left, below the last number
+-- given out, sqlite_sequence) has missed changes. dvsync_table_state.change_feed says which tables
+-- are fed, for a consumer's first copy of the mirror.
 CREATE TABLE dvsync_feed (
   seq          INTEGER PRIMARY KEY AUTOINCREMENT,
   table_name   TEXT    NOT NULL,
@@ -16,4 +19,5 @@ CREATE TABLE dvsync_feed (
   committed_at INTEGER NOT NULL,
   row          TEXT
 );
-CREATE INDEX dvsync_feed_by_table_time ON dvsync_feed (table_name, committed_at);
+CREATE INDEX dvsync_feed_by_time ON dvsync_feed (committed_at);
+ALTER TABLE dvsync_table_state ADD COLUMN change_feed INTEGER NOT NULL DEFAULT 0;

@@ -493,6 +493,16 @@ void read_tables(reader& r, json::object const& root, settings& s) {
             fmt::format("duplicates tables[{}].logical_name (\"{}\")", it - s.tables.begin(), it->logical_name));
     s.tables.push_back(std::move(t));
   }
+  // A mode's table is named after its mirror; it must not be another table's mirror.
+  for (std::size_t i = 0; i < s.tables.size(); ++i) {
+    auto const& t = s.tables[i];
+    if (t.mode == table_mode::mirror || t.table.empty()) continue;
+    auto const made = t.table + (t.mode == table_mode::history ? "_history" : "_all");
+    for (std::size_t j = 0; j < s.tables.size(); ++j)
+      if (lower(s.tables[j].table) == lower(made))
+        r.add(member_path(index_path("tables", i), "mode"),
+              fmt::format("\"{}\" keeps its rows in table {}, which is tables[{}].table", to_string(t.mode), made, j));
+  }
 }
 
 void read_settings(reader& r, json::object const& root, settings& s) {

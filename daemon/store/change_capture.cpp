@@ -306,10 +306,12 @@ core::result<std::int64_t> apply_changes(connection& c, table_layout const& l, c
       feed->bind_int(2, now);
       if (auto r = feed->run(); !r) return r.error();
     }
-    auto prune = c.prepare("DELETE FROM main.dvsync_feed WHERE table_name = ?1 AND committed_at < ?2");
+    // Every table's old rows, up to the last one committed before the cutoff: what is pruned is
+    // always a prefix of seq, so a consumer can tell that it missed changes.
+    auto prune = c.prepare(
+        "DELETE FROM main.dvsync_feed WHERE seq <= (SELECT max(seq) FROM main.dvsync_feed WHERE committed_at < ?1)");
     if (!prune) return prune.error();
-    prune->bind_text(1, spec.table);
-    prune->bind_int(2, feed_cutoff);
+    prune->bind_int(1, feed_cutoff);
     if (auto r = prune->run(); !r) return r.error();
   }
   if (*changes > 0) {

@@ -55,6 +55,18 @@ core::result<void> swap_in(connection& c, table_layout const& l, std::string con
     if (!exists) return exists.error();
     auto kept = exists->value_or(0) > 0 ? rename_table(c, l.mirror_name, l.old_name) : c.exec(l.create_table(l.old_name));
     if (!kept) return kept;
+    // A mirror built sorted took its id index along, under the name the new table's needs: the
+    // old table gets the same index under a name of its own, for the comparison.
+    auto indexed = int_for_table(c, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = ?1",
+                                 l.id_index_name);
+    if (!indexed) return indexed.error();
+    if (indexed->value_or(0) > 0) {
+      if (auto r = c.exec(fmt::format("DROP INDEX {}", quote_identifier(l.id_index_name))); !r) return r;
+      if (auto r = c.exec(fmt::format("CREATE INDEX {} ON {} ({})", quote_identifier("dvsync_old_id_" + l.mirror_name),
+                                      quote_identifier(l.old_name), quote_identifier(l.id_column())));
+          !r)
+        return r;
+    }
   } else if (auto r = c.exec(fmt::format("DROP TABLE IF EXISTS {}", quote_identifier(l.mirror_name))); !r) {
     return r;
   }

@@ -359,6 +359,11 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
     }
   }
   if (auto r = ensure_mode_table(conn_, *layout, spec, unix_now()); !r) return r;
+  auto fed = conn_.prepare("UPDATE dvsync_table_state SET change_feed = ?2 WHERE table_name = ?1 AND change_feed IS NOT ?2");
+  if (!fed) return fed.error();
+  fed->bind_text(1, spec.table);
+  fed->bind_int(2, spec.change_feed ? 1 : 0);
+  if (auto r = fed->run(); !r) return r;
   if (created) {
     // A table made anew: whatever was remembered of its rows is gone.
     mirror_rows_.erase(spec.table);

@@ -139,6 +139,9 @@ std::vector<bad_config> matrix() {
       {"unknown_top_level_key", {{"/extra", "true"}}, {"extra"}},
       {"unknown_key_in_sync", {{"/sync/intervall_s", "5"}}, {"sync.intervall_s"}},
       {"unknown_key_in_a_table", {{"/tables/0/filter", R"("sample_author eq 'x'")"}}, {"tables[0].filter"}},
+      {"unknown_mode", {{"/tables/0/mode", R"("append_only")"}}, {"tables[0].mode"}},
+      {"change_feed_not_a_boolean", {{"/tables/0/change_feed", R"("yes")"}}, {"tables[0].change_feed"}},
+      {"feed_retention_zero", {{"/database/change_feed_retention_days", "0"}}, {"database.change_feed_retention_days"}},
       {"client_secret_in_the_file", {{"/auth/client_secret", R"("dvsync-test-secret")"}}, {"auth.client_secret"}},
       // Missing fields.
       {"missing_dataverse", {{"/dataverse", std::nullopt}}, {"dataverse"}},

@@ -413,6 +413,19 @@ TEST(ConfigParse, ATableMayBeJustItsLogicalName) {
   EXPECT_EQ(s.tables[0].interval, std::chrono::seconds(5));
   expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "account", "interval_s": 0} ] })",
                   {"tables[0].interval_s"});
+  // What is kept besides the mirror.
+  EXPECT_EQ(s.tables[0].mode, table_mode::mirror);
+  EXPECT_FALSE(s.tables[0].change_feed);
+  EXPECT_EQ(s.database.change_feed_retention_days, 7);
+  s = expect_valid(base.substr(0, at) + R"("tables": [ {"logical_name": "account", "mode": "history", "change_feed": true},
+                                                      {"logical_name": "contact", "mode": "soft_delete"} ] })");
+  EXPECT_EQ(s.tables[0].mode, table_mode::history);
+  EXPECT_TRUE(s.tables[0].change_feed);
+  EXPECT_EQ(s.tables[1].mode, table_mode::soft_delete);
+  expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "account", "mode": "append", "change_feed": 1},
+                                                     {"logical_name": "contact", "mode": "history"},
+                                                     {"logical_name": "contact_history"} ] })",
+                  {"tables[0].mode", "tables[0].change_feed", "tables[1].mode"});
   // Every problem of an entry, each with its path.
   expect_problems(base.substr(0, at) + R"("tables": [ {"logical_name": "x y", "exclude_columns": ["a", "A", 3],
                                                      "key": "a", "columns": ["a"]} ] })",

@@ -157,6 +157,25 @@ TEST_F(change_feed_test, a_full_resync_feeds_only_what_differs_from_the_mirror_i
   EXPECT_EQ(c.query_int("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dvsync_old%'").value(), 0);
 }
 
+TEST_F(change_feed_test, a_full_resync_of_rows_in_random_key_order_over_a_mirror_built_so_too) {
+  auto db = open_db();
+  auto const spec = fed_books();
+  // Keys in descending order go through the side table, and the mirror gets its id index after.
+  full(db, spec, {book("d", text("K4"), "d", 1), book("c", text("K3"), "c", 1), book("b", text("K2"), "b", 1),
+                  book("a", text("K1"), "a", 1)},
+       "link-1", 1000);
+  auto c = consumer();
+  ASSERT_EQ(c.query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'dvsync_id_sample_book'").value(), 1);
+  full(db, spec, {book("e", text("K5"), "e", 1), book("c", text("K3"), "c2", 2), book("b", text("K2"), "b", 1),
+                  book("a", text("K1"), "a", 1)},
+       "link-2", 2000);
+  EXPECT_EQ(mirror_rows(c), (V{"K1:a:a:1", "K2:b:b:1", "K3:c:c2:2", "K5:e:e:1"}));
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM dvsync_feed WHERE committed_at = 2000").value(), 3);
+  EXPECT_EQ(replay_differences(c), 0);
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'dvsync_old%'").value(), 0);
+  EXPECT_EQ(db.integrity_check().value(), "ok");
+}
+
 TEST_F(change_feed_test, a_full_resync_keeps_the_users_indexes_on_the_mirror) {
   auto db = open_db();
   auto const spec = fed_books();
@@ -180,6 +199,13 @@ TEST_F(change_feed_test, rows_older_than_the_retention_are_pruned_and_sequence_n
   EXPECT_EQ(feed(c), (V{"3:upsert:c:C1:2"}));
   delta(db, spec, deletes({"c"}), "link-3", 1000 + 4 * 86400);
   EXPECT_EQ(feed(c), (V{"4:delete:c:C1:2"}));
+  // Another table's cycle prunes this table's old rows too: what goes is always a prefix of seq.
+  auto other = spec;
+  other.table = "other_book";
+  other.entity_set = "other_books";
+  full(db, other, {book("x", text("X1"), "x", 1)}, "link-o", 1000 + 6 * 86400);
+  EXPECT_EQ(feed(c), (V{"5:upsert:x:X1:1"}));
+  EXPECT_EQ(c.query_int("SELECT change_feed FROM dvsync_table_state WHERE table_name = 'other_book'").value(), 1);
 }
 
 TEST_F(change_feed_test, a_real_value_keeps_every_digit_in_the_feed) {
