@@ -21,9 +21,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char const* fed_books = R"([ { "entity_set": "sample_books", "table": "sample_book", "id": "sample_bookid",
-  "key": "sample_bookcode", "columns": ["sample_name", "sample_bookcode", "sample_author"],
-  "change_feed": true, "mode": "history", "interval_s": 1 } ])";
+std::string fed_books(std::string const& mode) {
+  return fmt::format(R"([ {{ "entity_set": "sample_books", "table": "sample_book", "id": "sample_bookid",
+    "key": "sample_bookcode", "columns": ["sample_name", "sample_bookcode", "sample_author"],
+    "change_feed": true, "mode": "{}", "interval_s": 1 }} ])",
+                     mode);
+}
 
 class feed_test : public daemon_test {
  protected:
@@ -76,7 +79,9 @@ class feed_test : public daemon_test {
   }
 };
 
-TEST_F(feed_test, kill_9_at_random_moments_leaves_a_feed_without_gap_or_duplicate_that_rebuilds_the_mirror) {
+class feed_kill_test : public feed_test, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(feed_kill_test, kill_9_at_random_moments_leaves_a_feed_without_gap_or_duplicate_that_rebuilds_the_mirror) {
   create_books(1, 400);
   std::vector<int> live;
   for (int i = 1; i <= 400; ++i) live.push_back(i);
@@ -84,7 +89,7 @@ TEST_F(feed_test, kill_9_at_random_moments_leaves_a_feed_without_gap_or_duplicat
   faults(R"([{"match":{"method":"GET","path":"/sample_books?"},"count":-1,"delay_ms":20}])");
   config_overrides o;
   o.page_size = 50;  // 8 pages: kills land inside initial reads, deltas and their final commits
-  o.tables = fed_books;
+  o.tables = fed_books(GetParam());
   write_config(o);
 
   auto const replica = (dir_.path() / "replica.db").string();
@@ -106,11 +111,18 @@ TEST_F(feed_test, kill_9_at_random_moments_leaves_a_feed_without_gap_or_duplicat
       consumer_started = true;
     }
   }
-  // A resync while fed: only what differs is fed.
-  ASSERT_EQ(dvsync({"resync"}).exit_code, 0);
-  change_source(rng, live, next);
+  // The delta link expires while changes wait: the full read that follows feeds only what differs.
+  ASSERT_EQ(emulator_->control("expire-tokens").status, 200);
+  for (int i = 0; i < 5; ++i) change_source(rng, live, next);
   faults("[]");
   auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("cycle.token_expired"), std::string::npos) << r.err;
+  expect_mirror_equals_source();
+  // And a resync asked for by hand.
+  ASSERT_EQ(dvsync({"resync"}).exit_code, 0);
+  change_source(rng, live, next);
+  r = once();
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_mirror_equals_source();
 
@@ -133,16 +145,34 @@ TEST_F(feed_test, kill_9_at_random_moments_leaves_a_feed_without_gap_or_duplicat
   auto again = consumer(replica);
   EXPECT_NE(again.out.find(" 0 change(s) applied"), std::string::npos) << again.out;
 
-  // History: one current version of every mirror row, at the mirror's version; closed ones before.
-  EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_history WHERE dvsync_valid_to IS NULL").value(),
-            c.query_int("SELECT count(*) FROM sample_book").value());
-  EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book m JOIN sample_book_history h ON h.sample_bookid = "
-                        "m.sample_bookid AND h.dvsync_valid_to IS NULL AND h.dvsync_version = m.dvsync_version")
-                .value(),
-            c.query_int("SELECT count(*) FROM sample_book").value());
-  EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_history WHERE dvsync_valid_to < dvsync_valid_from").value(), 0);
-  EXPECT_GT(c.query_int("SELECT count(*) FROM sample_book_history WHERE dvsync_valid_to IS NOT NULL").value(), 0);
+  auto const mirror_rows = c.query_int("SELECT count(*) FROM sample_book").value();
+  if (GetParam() == "history") {
+    // One current version of every mirror row, at the mirror's version; closed ones before.
+    EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_history WHERE dvsync_valid_to IS NULL").value(), mirror_rows);
+    EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book m JOIN sample_book_history h ON h.sample_bookid = "
+                          "m.sample_bookid AND h.dvsync_valid_to IS NULL AND h.dvsync_version = m.dvsync_version")
+                  .value(),
+              mirror_rows);
+    EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_history WHERE dvsync_valid_to < dvsync_valid_from").value(), 0);
+    EXPECT_GT(c.query_int("SELECT count(*) FROM sample_book_history WHERE dvsync_valid_to IS NOT NULL").value(), 0);
+  } else {
+    // The live rows are the mirror's, exactly; every other row was deleted from the mirror.
+    auto const columns = "sample_bookid, sample_bookcode, sample_name, sample_author, dvsync_version";
+    EXPECT_EQ(c.query_int(fmt::format("SELECT count(*) FROM (SELECT {0} FROM sample_book EXCEPT SELECT {0} FROM "
+                                      "sample_book_all WHERE dvsync_deleted_at IS NULL)",
+                                      columns))
+                  .value(),
+              0);
+    EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_all WHERE dvsync_deleted_at IS NULL").value(), mirror_rows);
+    EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_all a WHERE dvsync_deleted_at IS NOT NULL AND NOT EXISTS "
+                          "(SELECT 1 FROM dvsync_feed f WHERE f.id = a.sample_bookid AND f.op = 'delete')")
+                  .value(),
+              0);
+    EXPECT_GT(c.query_int("SELECT count(*) FROM sample_book_all WHERE dvsync_deleted_at IS NOT NULL").value(), 0);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(modes, feed_kill_test, ::testing::Values("history", "soft_delete"));
 
 TEST_F(feed_test, soft_delete_keeps_the_rows_deleted_in_dataverse_beside_the_mirror) {
   create_books(1, 10);
