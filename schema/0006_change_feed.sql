@@ -21,3 +21,5 @@ CREATE TABLE dvsync_feed (
 );
 CREATE INDEX dvsync_feed_by_time ON dvsync_feed (committed_at);
 ALTER TABLE dvsync_table_state ADD COLUMN change_feed INTEGER NOT NULL DEFAULT 0;
+-- The seq of the table's last change fed; NULL before its first.
+ALTER TABLE dvsync_table_state ADD COLUMN feed_last_seq INTEGER;

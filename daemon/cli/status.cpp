@@ -83,6 +83,9 @@ void print_text(std::vector<store::table_status> const& tables, std::optional<in
                   static_cast<long long>(t.pages_staged));
       std::printf("  progress:     %s\n", describe(progress_of(t, now)).c_str());
     }
+    if (t.change_feed)
+      std::printf("  change feed:  %s\n", t.feed_last_seq ? fmt::format("last seq {}", *t.feed_last_seq).c_str()
+                                                         : "no change fed yet");
     if (t.resync_requested) std::printf("  full resync requested for the next cycle\n");
     std::printf("  last error:   %s\n",
                 t.last_error ? fmt::format("{} at {}", *t.last_error, when(t.last_error_at, now)).c_str() : "none");
@@ -119,6 +122,7 @@ void print_json(std::vector<store::table_status> const& tables, std::optional<in
     o["last_cycle"] = {{"pages", t.last_cycle_pages}, {"upserts", t.last_cycle_upserts},
                        {"deletes", t.last_cycle_deletes}, {"rejects", t.last_cycle_rejects}};
     o["full_resyncs"] = t.full_resyncs;
+    o["change_feed"] = t.change_feed ? boost::json::value(boost::json::object{{"last_seq", opt(t.feed_last_seq)}}) : nullptr;
     out.push_back(std::move(o));
   }
   boost::json::object doc{{"now", now}, {"change_retention_days", opt(retention_days)}, {"tables", std::move(out)}};

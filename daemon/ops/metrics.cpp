@@ -100,6 +100,7 @@ void metrics::table_status(store::table_status const& s, std::int64_t now) {
   if (t == nullptr) return;
   t->rows = s.rows;
   t->rejects = s.rejects;
+  t->feed_last_seq = s.change_feed ? s.feed_last_seq.value_or(0) : -1;
   t->last_success_at = s.last_success_at;
   t->last_attempt_at = s.last_attempt_at;
   t->delta_link_at.reset();
@@ -195,6 +196,11 @@ std::string metrics::render(std::int64_t now) const {
             [](table_series const& t) { return t.rows; });
   per_table("dvsync_rejected_rows", "gauge", "Rows kept in dvsync_rejects (null or empty key), by table.",
             [](table_series const& t) { return t.rejects; });
+  e.family("dvsync_feed_last_seq", "gauge",
+           "dvsync_feed.seq of the last change fed, by table with a change feed (0 before the first): a consumer's "
+           "lag is this minus the seq it has applied.");
+  for (auto const& t : tables_)
+    if (t.feed_last_seq >= 0) e.sample("dvsync_feed_last_seq", {{"table", t.name}}, t.feed_last_seq);
 
   e.family("dvsync_parallel_requests_limit", "gauge",
            "Requests allowed in flight at once across every table: the service's x-ms-dop-hint, capped by "

@@ -73,6 +73,7 @@ class metrics {
     std::map<std::string, std::uint64_t> full_resyncs;  // by reason
     std::int64_t rows = 0;
     std::int64_t rejects = 0;
+    std::int64_t feed_last_seq = -1;  // -1: the table has no change feed
     std::optional<std::int64_t> last_success_at;
     std::optional<std::int64_t> last_attempt_at;
     std::optional<std::int64_t> delta_link_at;

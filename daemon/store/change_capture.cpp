@@ -305,6 +305,11 @@ core::result<std::int64_t> apply_changes(connection& c, table_layout const& l, c
       feed->bind_text(1, spec.table);
       feed->bind_int(2, now);
       if (auto r = feed->run(); !r) return r.error();
+      if (auto r = run_with_table(c, "UPDATE main.dvsync_table_state SET feed_last_seq = (SELECT max(seq) FROM "
+                                     "main.dvsync_feed) WHERE table_name = ?1",
+                                  spec.table);
+          !r)
+        return r.error();
     }
     // Every table's old rows, up to the last one committed before the cutoff: what is pruned is
     // always a prefix of seq, so a consumer can tell that it missed changes.

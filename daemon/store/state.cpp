@@ -13,7 +13,7 @@ constexpr const char* state_columns =
     "table_name, entity_set, delta_link, delta_link_at, cycle_kind, cycle_reason, cursor, cycle_started_at, "
     "pages_staged, resync_requested, resync_reason, last_attempt_at, last_success_at, last_error, last_error_at, "
     "last_cycle_upserts, last_cycle_deletes, last_cycle_rejects, last_cycle_pages, full_resyncs, mirror_rows, "
-    "rows_staged, rows_expected";
+    "rows_staged, rows_expected, change_feed, feed_last_seq";
 
 // Long messages (a whole HTML error page, say) would bloat the state row and status output.
 constexpr std::size_t max_error_bytes = 2000;
@@ -43,6 +43,8 @@ table_state read_state_row(statement const& st) {
   s.mirror_rows = st.column_optional_int(20);
   s.rows_staged = st.column_int(21);
   s.rows_expected = st.column_optional_int(22);
+  s.change_feed = st.column_int(23) != 0;
+  s.feed_last_seq = st.column_optional_int(24);
   return s;
 }
 
@@ -209,6 +211,8 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
     t.last_cycle_rejects = s.last_cycle_rejects;
     t.last_cycle_pages = s.last_cycle_pages;
     t.full_resyncs = s.full_resyncs;
+    t.change_feed = s.change_feed;
+    t.feed_last_seq = s.feed_last_seq;
     out.push_back(std::move(t));
   }
   return out;

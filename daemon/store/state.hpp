@@ -35,6 +35,8 @@ struct table_state {
   std::int64_t last_cycle_rejects = 0;
   std::int64_t last_cycle_pages = 0;
   std::int64_t full_resyncs = 0;                    // full cycles that replaced an already synced mirror
+  bool change_feed = false;                         // as the configuration said at its last cycle
+  std::optional<std::int64_t> feed_last_seq;        // dvsync_feed.seq of its last change fed
   std::optional<std::int64_t> mirror_rows;          // as the last cycle's commit left them; none: not known
   std::int64_t rows_staged = 0;                     // rows of the pages staged by the cycle in progress
   std::optional<std::int64_t> rows_expected;        // the service's estimate of the table's rows
@@ -76,6 +78,8 @@ struct table_status {
   std::int64_t last_cycle_rejects = 0;
   std::int64_t last_cycle_pages = 0;
   std::int64_t full_resyncs = 0;
+  bool change_feed = false;
+  std::optional<std::int64_t> feed_last_seq;
 };
 
 // The counts of a finished cycle. Upserts: rows written to the mirror (after duplicates within

@@ -6,6 +6,7 @@
 
 #include "store/sqlite.hpp"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -144,6 +145,14 @@ TEST_P(feed_kill_test, kill_9_at_random_moments_leaves_a_feed_without_gap_or_dup
   EXPECT_EQ(differences(replica), 0);
   auto again = consumer(replica);
   EXPECT_NE(again.out.find(" 0 change(s) applied"), std::string::npos) << again.out;
+
+  // Status names the last seq fed, for a consumer's lag.
+  auto status = dvsync({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto const doc = boost::json::parse(status.out);
+  auto const& table = doc.at("tables").as_array().at(0);
+  ASSERT_TRUE(table.at("change_feed").is_object()) << status.out;
+  EXPECT_EQ(table.at("change_feed").at("last_seq").as_int64(), c.query_int("SELECT max(seq) FROM dvsync_feed").value());
 
   auto const mirror_rows = c.query_int("SELECT count(*) FROM sample_book").value();
   if (GetParam() == "history") {
