@@ -7,6 +7,11 @@ shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 # Debian's interpreter: python3-requests and python3-matplotlib come from tools/packages.txt.
 # --tables-only [OPTIONS]: only the many-tables benchmark (bench/tables.py --help for its options).
+# --feed-only [OPTIONS]: only the cost of the change feed and the modes (bench/feed.py --help).
+if [ "${1:-}" = "--feed-only" ]; then
+  shift
+  exec /usr/bin/python3 "$root/bench/feed.py" --build "$build" "$@"
+fi
 if [ "${1:-}" = "--tables-only" ]; then
   shift
   exec /usr/bin/python3 "$root/bench/tables.py" --build "$build" "$@"

@@ -53,6 +53,7 @@ echo "== 2. The organization's tables, and what dvsync would make of account"
 "$dvsync" discover --config "$demo/dvsync.json" --table account 2>>"$demo/dvsync.log" | tail -n 1 | fold -w 120
 echo "== 3. Initial sync into demo/mirror.db"
 "$dvsync" once --config "$demo/dvsync.json" 2>>"$demo/dvsync.log"
+fed_by_first_sync=$(sqlite3 "file:$demo/mirror.db?mode=ro" "SELECT coalesce(max(seq), 0) FROM dvsync_feed")
 echo "== 4. Create 10 more books, rename BookCode0, delete BookCode1; change 20% of the accounts"
 create_books 10 19
 control mutate '{"entity_set":"accounts","fraction":0.2,"seed":8}'
@@ -68,6 +69,17 @@ echo "Accounts with their choice labels (the view account_labeled), largest reve
 sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
   "SELECT name, revenue, industrycode_label AS industry, statuscode_label AS status, sample_channels_label AS channels
    FROM account_labeled ORDER BY revenue DESC LIMIT 5;"
+echo
+echo "What the second sync changed in sample_book, as its change feed (dvsync_feed) has it:"
+sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
+  "SELECT seq, op, key_value AS bookcode, json_extract(row, '\$.sample_name') AS name FROM dvsync_feed
+   WHERE seq > $fed_by_first_sync ORDER BY seq;"
+echo
+echo "BookCode0's versions (mode history: sample_book_history):"
+sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
+  "SELECT sample_name, dvsync_version AS version, datetime(dvsync_valid_from, 'unixepoch') AS valid_from,
+          datetime(dvsync_valid_to, 'unixepoch') AS valid_to
+   FROM sample_book_history WHERE sample_bookcode = 'BookCode0' ORDER BY dvsync_valid_from;"
 "$dvsync" status --config "$demo/dvsync.json"
 kill "$emulator_pid" && wait "$emulator_pid" 2>/dev/null || true
 trap - EXIT
@@ -75,3 +87,4 @@ echo
 echo "The emulator is stopped; the mirror stays. Inspect it with:"
 echo "  sqlite3 'file:demo/mirror.db?mode=ro' 'SELECT * FROM sample_book;'"
 echo "  sqlite3 'file:demo/mirror.db?mode=ro' 'SELECT * FROM account_labeled;'"
+echo "  python3 docs/examples/feed_consumer.py demo/mirror.db demo/replica.db   # a replica kept by the feed"
