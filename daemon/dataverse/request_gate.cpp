@@ -23,8 +23,7 @@ request_gate::slot& request_gate::slot::operator=(slot&& o) noexcept {
 
 void request_gate::slot::release() {
   if (gate_ == nullptr) return;
-  --gate_->in_flight_;
-  gate_->wake_one();
+  gate_->give_back();
   gate_ = nullptr;
 }
 
@@ -37,29 +36,52 @@ asio::awaitable<request_gate::slot> request_gate::acquire() {
       co_await t.async_wait(asio::use_awaitable);
       continue;
     }
-    if (in_flight_ < limit_) break;
-    // Woken by a released slot (or a raised limit, or a pause that ends the wait early to be
-    // re-evaluated); the node leaves the queue however this coroutine ends, even when destroyed.
+    // Only when nobody waits: a free slot is otherwise already on its way to the first in line.
+    if (in_flight_ < limit_ && !anyone_asleep()) break;
+    // Woken with a slot (dispatch), or to look again (a pause, a raised limit); the node leaves
+    // the queue however this coroutine ends, and a slot handed to it and not taken goes back.
     asio::steady_timer t(ex, clock::time_point::max());
     auto node = waiters_.insert(waiters_.end(), waiter{&t});
     struct unlink {
-      std::list<waiter>& list;
+      request_gate& gate;
       std::list<waiter>::iterator it;
-      ~unlink() { list.erase(it); }
-    } guard{waiters_, node};
+      ~unlink() {
+        bool const unused = it->granted;
+        gate.waiters_.erase(it);
+        if (unused) gate.give_back();
+      }
+    } guard{*this, node};
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (node->granted) {
+      node->granted = false;
+      // A pause that began after the slot was handed over holds this request back too.
+      if (paused_until_ <= clock::now()) co_return slot(this);
+      give_back();
+    }
   }
   ++in_flight_;
   co_return slot(this);
 }
 
-void request_gate::wake_one() {
-  for (auto& w : waiters_)
-    if (!w.woken) {
-      w.woken = true;
-      w.timer->cancel();
-      return;
-    }
+bool request_gate::anyone_asleep() const {
+  return std::any_of(waiters_.begin(), waiters_.end(), [](waiter const& w) { return !w.woken; });
+}
+
+void request_gate::give_back() {
+  --in_flight_;
+  dispatch();
+}
+
+void request_gate::dispatch() {
+  if (paused_until_ > clock::now()) return;
+  for (auto& w : waiters_) {
+    if (in_flight_ >= limit_) return;
+    if (w.woken) continue;
+    w.woken = true;
+    w.granted = true;
+    ++in_flight_;
+    w.timer->cancel();
+  }
 }
 
 void request_gate::wake_all() {
@@ -84,7 +106,7 @@ void request_gate::observe_hint(int hint) {
   target_ = target;
   // A lowered limit stays lowered until successes raise it; a smaller hint applies at once.
   if (limit_ > target_ || (raised && lowered_ == 0)) limit_ = target_;
-  if (raised) wake_all();
+  if (raised) dispatch();
 }
 
 void request_gate::lower() {
@@ -98,7 +120,7 @@ void request_gate::succeeded() {
   if (++successes_since_change_ < recovery_run) return;
   successes_since_change_ = 0;
   ++limit_;
-  wake_one();
+  dispatch();
 }
 
 }  // namespace dvsync::dataverse

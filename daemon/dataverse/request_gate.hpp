@@ -5,7 +5,12 @@
 // cap; a "too many concurrent requests" error halves it, and it climbs back by one after each run
 // of successful requests (additive increase, multiplicative decrease).
 //
-// For one io_context thread; waiting is cancellable (a waiter that is destroyed leaves the queue).
+// Requests get their slots in the order they asked: a freed slot goes to the one that has waited
+// longest, never to a request that asks just then (a table re-asking after each page would
+// otherwise keep a slot from the tables behind it).
+//
+// For one io_context thread; waiting is cancellable (a waiter that is destroyed leaves the queue,
+// and gives back a slot handed to it that it did not take).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -62,10 +67,14 @@ class request_gate {
  private:
   struct waiter {
     boost::asio::steady_timer* timer;
-    bool woken = false;  // already told to look again: the next wake goes to the one after it
+    bool woken = false;    // told to look again (or handed a slot): no longer asleep in the queue
+    bool granted = false;  // a slot is counted in in_flight_ for it
   };
-  void wake_one();
+  // Hands free slots to the waiters asleep longest, while the limit allows and no pause holds.
+  void dispatch();
+  void give_back();  // a slot in flight ends
   void wake_all();
+  bool anyone_asleep() const;
 
   int cap_;
   int target_ = 1;    // the hint, capped; 1 until a hint arrives

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 namespace dvsync::dataverse {
@@ -121,6 +122,56 @@ TEST(RequestGate, AConcurrencyErrorHalvesTheLimitAndSuccessesRaiseItBackToTheHin
   EXPECT_EQ(gate.limit(), 2) << "one more after a run of successes";
   for (int i = 0; i < 10 * request_gate::recovery_run; ++i) gate.succeeded();
   EXPECT_EQ(gate.limit(), 8) << "back to the hint, never above it";
+}
+
+TEST(RequestGate, AFreedSlotGoesToTheRequestThatWaitedLongestNotToOneAskingJustThen) {
+  request_gate gate(1);
+  gate.observe_hint(1);
+  asio::io_context io;
+  std::vector<std::string> order;
+  // A table that asks again as soon as its page is in, and another that waits meanwhile.
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    for (int page = 0; page < 3; ++page) {
+      auto s = co_await gate.acquire();
+      order.push_back("big");
+      asio::steady_timer t(co_await asio::this_coro::executor, 5ms);
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }, asio::detached);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    auto s = co_await gate.acquire();
+    order.push_back("small");
+  }, asio::detached);
+  io.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"big", "small", "big", "big"}));
+  EXPECT_EQ(gate.in_flight(), 0);
+}
+
+TEST(RequestGate, ASlotHandedToAWaiterThatIsDestroyedGoesToTheNext) {
+  request_gate gate(1);
+  gate.observe_hint(1);
+  asio::io_context io;
+  request_gate::slot first;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> { first = co_await gate.acquire(); }, asio::detached);
+  io.run_for(5ms);
+  bool third_admitted = false;
+  {
+    asio::io_context doomed;
+    asio::co_spawn(doomed, [&]() -> asio::awaitable<void> { auto s = co_await gate.acquire(); }, asio::detached);
+    doomed.run_for(5ms);
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      auto s = co_await gate.acquire();
+      third_admitted = true;
+    }, asio::detached);
+    io.restart();  // it ran out of work once the first request had its slot
+    io.run_for(5ms);
+    first.release();  // handed to the doomed waiter, first in line, which never runs again
+    EXPECT_EQ(gate.in_flight(), 1);
+  }
+  io.restart();
+  io.run_for(20ms);
+  EXPECT_TRUE(third_admitted) << "the slot the destroyed waiter did not take went on to the next";
+  EXPECT_EQ(gate.in_flight(), 0);
 }
 
 TEST(RequestGate, AWaiterThatIsDestroyedLeavesTheQueue) {
