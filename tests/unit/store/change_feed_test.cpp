@@ -221,6 +221,31 @@ TEST_F(change_feed_test, a_real_value_keeps_every_digit_in_the_feed) {
             1);
 }
 
+TEST_F(change_feed_test, a_table_of_400_columns_is_fed_whole) {
+  // Far beyond SQLite's 127 arguments of a function and within its expression depth of 1000.
+  config::table_spec wide{"wides", "wide", "wideid", "", {}};
+  wide.change_feed = true;
+  wide.mode = config::table_mode::history;
+  std::vector<dataverse::value> values;
+  for (int i = 0; i < 400; ++i) {
+    wide.columns.emplace_back(fmt::format("c{}", i));
+    values.emplace_back(std::int64_t{i});
+  }
+  auto db = open_db();
+  ASSERT_TRUE(db.begin_cycle(wide, cycle_kind::full, "test"));
+  ASSERT_TRUE(db.finish_cycle(wide, upserts({dataverse::record{"w1", 1, values}}), "link-1", 1000));
+  values[399] = std::string("changed");
+  ASSERT_TRUE(db.begin_cycle(wide, cycle_kind::delta, "test"));
+  auto done = db.finish_cycle(wide, upserts({dataverse::record{"w1", 2, values}}), "link-2", 2000);
+  ASSERT_TRUE(done) << done.error().message;
+  auto c = consumer();
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM dvsync_feed").value(), 2);
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM json_each((SELECT row FROM dvsync_feed WHERE seq = 2))").value(), 401);
+  EXPECT_EQ(first_text(c, "SELECT json_extract(row, '$.c399') FROM dvsync_feed WHERE seq = 2"), "changed");
+  EXPECT_EQ(first_text(c, "SELECT c399 FROM wide_history WHERE dvsync_valid_to IS NULL"), "changed");
+  EXPECT_EQ(c.query_int("SELECT c398 FROM wide_history WHERE dvsync_valid_to = 2000").value(), 398);
+}
+
 TEST_F(change_feed_test, soft_delete_keeps_deleted_rows_marked_with_the_time_of_the_delete) {
   auto db = open_db();
   auto const spec = fed_books(config::table_mode::soft_delete, false);
