@@ -56,6 +56,7 @@ def run_variant(build, work, emu, name, extra, rows, changes, repeat):
     runs = []
     for i in range(repeat):
         tables.fresh(db)
+        emu.control("POST", "reset", {})  # seed adds rows: empty the table first
         emu.control("POST", "seed", {"entity_set": TABLE + "s", "count": rows, "seed": 1})
         initial = tables.once(build, work, config, f"{tag}-initial-{i}")
         mutated = emu.control("POST", "mutate", {"entity_set": TABLE + "s", "fraction": changes / rows, "seed": 7})
