@@ -14,6 +14,7 @@ int status(arguments const& a);
 int resync(arguments const& a);
 int healthcheck(arguments const& a);
 int discover(arguments const& a);
+int verify(arguments const& a);
 
 // Loads and validates the configuration, applies the log settings (and command-line overrides).
 // Prints every problem to stderr and returns nothing when the configuration is unusable.
