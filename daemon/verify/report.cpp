@@ -8,6 +8,8 @@ namespace {
 
 std::string rows(std::int64_t n) { return fmt::format("{} row{}", n, n == 1 ? "" : "s"); }
 
+std::string requests(std::uint64_t n) { return fmt::format("{} request{}", n, n == 1 ? "" : "s"); }
+
 std::string examples_line(char const* kind, std::vector<store::drift_example> const& list, std::int64_t count) {
   if (list.empty()) return {};
   std::string out = fmt::format("  {:<8} ", std::string(kind) + ":");
@@ -58,14 +60,14 @@ std::string report_text(std::vector<table_report> const& tables) {
         t.pending > 0 ? fmt::format("; {} changed in the source since the last cycle, not drift", rows(t.pending)) : "";
     switch (t.status) {
       case table_status::no_drift:
-        out += fmt::format("{}: no drift: {} in the source, {} in the mirror{} ({} requests, {:.1f} s)\n", t.table,
-                           rows(t.source_rows), rows(t.mirror_rows), pending, t.requests, t.duration_ms / 1000.0);
+        out += fmt::format("{}: no drift: {} in the source, {} in the mirror{} ({}, {:.1f} s)\n", t.table,
+                           rows(t.source_rows), rows(t.mirror_rows), pending, requests(t.requests), t.duration_ms / 1000.0);
         break;
       case table_status::drift:
-        out += fmt::format("{}: DRIFT: {} missing, {} extra, {} stale; {} in the source, {} in the mirror{} ({} "
-                           "requests, {:.1f} s)\n",
+        out += fmt::format("{}: DRIFT: {} missing, {} extra, {} stale; {} in the source, {} in the mirror{} ({}, "
+                           "{:.1f} s)\n",
                            t.table, c.missing, c.extra, c.stale, rows(t.source_rows), rows(t.mirror_rows), pending,
-                           t.requests, t.duration_ms / 1000.0);
+                           requests(t.requests), t.duration_ms / 1000.0);
         if (!t.rechecked)
           out += fmt::format("  note:    over {} differences: not read again one by one, so rows changing at this "
                              "moment may be among them\n",

@@ -76,7 +76,8 @@ boost::asio::awaitable<core::result<void>> verifier::read_source(config::table_s
   }
 }
 
-boost::asio::awaitable<core::result<void>> verifier::read_changes(config::table_spec const& spec, std::string delta_link) {
+boost::asio::awaitable<core::result<std::size_t>> verifier::read_changes(config::table_spec const& spec,
+                                                                         std::string delta_link) {
   // Stored links were checked when they arrived; a link put there by hand is checked all the same.
   if (auto ok = dataverse::check_link(delta_link, dataverse_.url); !ok) co_return ok.error();
   dataverse::link_guard guard(dataverse_.url, delta_link);
@@ -84,6 +85,7 @@ boost::asio::awaitable<core::result<void>> verifier::read_changes(config::table_
   auto const values = config::fields_of(spec).size() + 2;
   bool const lookups = has_lookup_targets(spec);
   auto url = std::move(delta_link);
+  std::size_t changes = 0;
   for (;;) {
     auto body = co_await client_.get(url, lookups, values);
     if (!body) co_return body.error();
@@ -92,7 +94,8 @@ boost::asio::awaitable<core::result<void>> verifier::read_changes(config::table_
     std::string().swap(*body);
     if (auto ok = guard.check(*page); !ok) co_return ok.error();
     if (auto r = store_.add_changed(*page); !r) co_return r.error();
-    if (!page->next_link) co_return core::result<void>{};
+    changes += page->upserts.size() + page->deletes.size();
+    if (!page->next_link) co_return changes;
     url = std::move(*page->next_link);
   }
 }
@@ -177,16 +180,18 @@ boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, f
   auto const raw_total = found->counts.total();
   if (raw_total > 0) {
     auto const before = raw_total;
-    if (auto r = co_await read_changes(spec, base->delta_link); !r) {
-      auto const hint = r.error().code == core::errc::token_expired
+    auto changes = co_await read_changes(spec, base->delta_link);
+    if (!changes) {
+      auto const hint = changes.error().code == core::errc::token_expired
                             ? " (the delta link has expired: the next cycle is a full resync, which repairs any drift)"
                             : "";
       done(table_status::failed, fmt::format("{} differences found, and the changes since the last cycle that could "
                                              "explain them cannot be read: {}{}",
-                                             before, r.error().message, hint));
+                                             before, changes.error().message, hint));
       co_return rep;
     }
-    found = store_.compare(examples_);
+    // Each comparison reads both working tables whole: none again when nothing changed.
+    if (*changes > 0) found = store_.compare(examples_);
     if (!found) {
       done(table_status::failed, found.error().message);
       co_return rep;

@@ -46,7 +46,7 @@ struct table_report {
   std::string fix_reason;
   std::optional<store::repair_totals> repaired;
   bool rechecked = true;             // false: too many differences to read each again by id (recheck_limit)
-  std::uint64_t requests = 0;        // requests answered for this table (metadata and retries included)
+  std::uint64_t requests = 0;        // answers to this table's pages, delta and rows by id (retries included)
   std::int64_t duration_ms = 0;
 };
 
@@ -69,7 +69,8 @@ class verifier {
 
  private:
   boost::asio::awaitable<core::result<void>> read_source(config::table_spec const& spec);
-  boost::asio::awaitable<core::result<void>> read_changes(config::table_spec const& spec, std::string delta_link);
+  // The ids of the changes since the delta link, into the working tables; how many there were.
+  boost::asio::awaitable<core::result<std::size_t>> read_changes(config::table_spec const& spec, std::string delta_link);
   // The differences read again by id: the rows that drifted for certain (fetched whole, for a
   // repair, or gone), and the ids of rows changing since the untracked read.
   struct recheck_outcome {
