@@ -20,4 +20,7 @@ int verify(arguments const& a);
 // Prints every problem to stderr and returns nothing when the configuration is unusable.
 std::optional<config::settings> load_settings(arguments const& a);
 
+// Whether --table NAME, when given, names a configured table; prints the problem when not.
+bool table_option_known(arguments const& a, config::settings const& s);
+
 }  // namespace dvsync::cli

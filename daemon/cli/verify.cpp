@@ -72,14 +72,7 @@ boost::asio::awaitable<std::vector<verify::table_report>> verify_tables(verify_r
 int verify(arguments const& a) {
   auto s = load_settings(a);
   if (!s) return exit_config;
-  if (a.table) {
-    bool known = false;
-    for (auto const& t : s->tables) known = known || t.table == *a.table;
-    if (!known) {
-      std::fprintf(stderr, "dvsync: no table named '%s' in %s\n", a.table->c_str(), a.config_path.c_str());
-      return exit_usage;
-    }
-  }
+  if (!table_option_known(a, *s)) return exit_usage;
   // A checker must not create the database (as whichever user runs it, root from cron say).
   if (std::error_code ec; !std::filesystem::exists(s->database.path, ec)) {
     std::fprintf(stderr, "dvsync: database %s does not exist: dvsync has not synced yet, or database.path points elsewhere\n",

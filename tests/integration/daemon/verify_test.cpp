@@ -190,7 +190,12 @@ TEST_F(verify_test, finds_no_drift_on_a_correct_mirror_and_exactly_the_hand_made
   EXPECT_TRUE(contains(text.out, "sample_book: DRIFT: 1 missing, 1 extra, 1 stale")) << text.out;
   EXPECT_TRUE(contains(text.out, "  missing: " + deleted_book_ + "\n")) << text.out;
   EXPECT_FALSE(contains(text.out, "account")) << text.out;
-  EXPECT_EQ(verify({"--table", "nope"}).exit_code, 64);
+  auto unknown = verify({"--table", "nope"});
+  EXPECT_EQ(unknown.exit_code, 64);
+  EXPECT_TRUE(contains(unknown.err, "no table named 'nope'")) << unknown.err;
+  auto resync_unknown = dvsync({"resync", "--table", "nope"});
+  EXPECT_EQ(resync_unknown.exit_code, 64);
+  EXPECT_TRUE(contains(resync_unknown.err, "no table named 'nope'")) << resync_unknown.err;
 }
 
 TEST_F(verify_test, fix_repairs_only_the_drifted_rows_and_a_second_verify_finds_none) {
