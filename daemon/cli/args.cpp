@@ -7,7 +7,7 @@
 namespace dvsync::cli {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, command>, 8> commands{{
+constexpr std::array<std::pair<std::string_view, command>, 9> commands{{
     {"check-config", command::check_config},
     {"once", command::once},
     {"run", command::run},
@@ -15,14 +15,16 @@ constexpr std::array<std::pair<std::string_view, command>, 8> commands{{
     {"resync", command::resync},
     {"healthcheck", command::healthcheck},
     {"discover", command::discover},
+    {"verify", command::verify},
     {"help", command::help},
 }};
 
 // Which options each command accepts; anything else is refused rather than ignored.
 bool accepts(command c, std::string_view option) {
   if (option == "--config" || option == "--log-level" || option == "--log-format") return c != command::help;
-  if (option == "--json") return c == command::status;
-  if (option == "--table") return c == command::resync || c == command::discover;
+  if (option == "--json") return c == command::status || c == command::verify;
+  if (option == "--fix") return c == command::verify;
+  if (option == "--table") return c == command::resync || c == command::discover || c == command::verify;
   return false;
 }
 
@@ -62,9 +64,9 @@ parse_outcome parse_arguments(std::vector<std::string> const& argv) {
     }
     if (!accepts(a.cmd, opt))
       return {std::nullopt, "unknown option '" + std::string(opt) + "' for '" + argv[0] + "' (see dvsync --help)"};
-    if (opt == "--json") {
-      if (!value.empty()) return {std::nullopt, "option '--json' takes no value"};
-      a.json = true;
+    if (opt == "--json" || opt == "--fix") {
+      if (!value.empty()) return {std::nullopt, "option '" + std::string(opt) + "' takes no value"};
+      (opt == "--json" ? a.json : a.fix) = true;
     } else if (value.empty()) {
       return {std::nullopt, "option '" + std::string(opt) + "' needs a non-empty value"};
     } else if (opt == "--config") {
@@ -95,6 +97,12 @@ commands:
   healthcheck    exit 0 if the running daemon's health endpoint reports healthy, else 1
   discover       the organization's tables: logical name, entity set, change tracking, alternate keys
                  --table NAME   the configuration entry and the CREATE TABLE dvsync would make for NAME
+  verify         compare every row's id and version in Dataverse with the mirror: missing, extra and
+                 stale rows with examples; exit 0 without drift, 1 with drift (or when it cannot tell)
+                 --table NAME   only this table
+                 --fix          repair the rows that drifted (fetched by id), or request a full resync
+                                when the drift is large or a running daemon holds the database
+                 --json         machine-readable output
 
 options:
   --config FILE        configuration file (default /etc/dvsync/dvsync.json)

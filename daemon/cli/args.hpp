@@ -6,13 +6,14 @@
 
 namespace dvsync::cli {
 
-enum class command { help = 1, version, check_config, once, run, status, resync, healthcheck, discover };
+enum class command { help = 1, version, check_config, once, run, status, resync, healthcheck, discover, verify };
 
 struct arguments {
   command cmd = command::help;
   std::string config_path = "/etc/dvsync/dvsync.json";
-  bool json = false;                        // status --json
-  std::optional<std::string> table;         // resync --table NAME, discover --table NAME
+  bool json = false;                        // status --json, verify --json
+  bool fix = false;                         // verify --fix
+  std::optional<std::string> table;         // resync, discover and verify --table NAME
   std::optional<std::string> log_level;     // overrides log.level
   std::optional<std::string> log_format;    // overrides log.format
 };

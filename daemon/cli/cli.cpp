@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       case command::resync: return resync(a);
       case command::healthcheck: return healthcheck(a);
       case command::discover: return discover(a);
+      case command::verify: return verify(a);
     }
   } catch (std::exception const& e) {
     // Only "cannot start" and broken invariants throw; say so plainly and fail.

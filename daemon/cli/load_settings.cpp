@@ -46,4 +46,12 @@ std::optional<config::settings> load_settings(arguments const& a) {
   return loaded.value;
 }
 
+bool table_option_known(arguments const& a, config::settings const& s) {
+  if (!a.table) return true;
+  for (auto const& t : s.tables)
+    if (t.table == *a.table) return true;
+  std::fprintf(stderr, "dvsync: no table named '%s' in %s\n", a.table->c_str(), a.config_path.c_str());
+  return false;
+}
+
 }  // namespace dvsync::cli

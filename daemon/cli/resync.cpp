@@ -10,14 +10,7 @@ namespace dvsync::cli {
 int resync(arguments const& a) {
   auto s = load_settings(a);
   if (!s) return exit_config;
-  if (a.table) {
-    bool known = false;
-    for (auto const& t : s->tables) known = known || t.table == *a.table;
-    if (!known) {
-      std::fprintf(stderr, "dvsync: no table named '%s' in %s\n", a.table->c_str(), a.config_path.c_str());
-      return exit_usage;
-    }
-  }
+  if (!table_option_known(a, *s)) return exit_usage;
   auto db = store::database::open(s->database);
   if (!db) {
     std::fprintf(stderr, "dvsync: %s\n", db.error().message.c_str());

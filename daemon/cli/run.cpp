@@ -9,6 +9,7 @@
 #include "ops/notify.hpp"
 #include "sched/scheduler.hpp"
 #include "store/database.hpp"
+#include "store/verify_store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -189,6 +190,11 @@ class daemon_process {
       return;
     }
     for (auto const& t : *tables) monitor_.metrics().table_status(t, now);
+    // `dvsync verify` writes its outcomes beside the daemon; they show from the next cycle's end.
+    if (auto verified = store::verify_store(rt_.database()).last_outcomes())
+      monitor_.metrics().verify_outcomes(*verified);
+    else
+      core::log::warn("metrics.verify_unreadable", {{"error", verified.error().message}});
   }
 
   // Only tables named by `only` (all when empty).

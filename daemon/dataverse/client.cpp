@@ -53,11 +53,16 @@ http::request make_request(std::string url, std::string const& token, bool track
                  {"OData-MaxVersion", "4.0"},
                  {"OData-Version", "4.0"},
                  {"Authorization", "Bearer " + token}};
-  if (track_changes) {
-    std::string prefer = "odata.track-changes,odata.maxpagesize=" + std::to_string(page_size);
-    if (lookup_targets) prefer += "," + std::string(lookup_annotation);
-    req.headers.push_back({"Prefer", std::move(prefer)});
-  }
+  // page_size 0: a request that is not a page of rows (metadata, functions, one row by id).
+  std::string prefer;
+  auto add = [&prefer](std::string_view p) {
+    if (!prefer.empty()) prefer += ',';
+    prefer += p;
+  };
+  if (track_changes) add("odata.track-changes");
+  if (page_size > 0) add("odata.maxpagesize=" + std::to_string(page_size));
+  if (lookup_targets) add(lookup_annotation);
+  if (!prefer.empty()) req.headers.push_back({"Prefer", std::move(prefer)});
   return req;
 }
 
@@ -95,8 +100,16 @@ asio::awaitable<core::result<std::string>> client::get(std::string url, bool loo
   return fetch(std::move(url), true, lookup_targets, rows_per_page(options_, values_per_row));
 }
 
+asio::awaitable<core::result<std::string>> client::get_untracked(std::string url, int page_size) {
+  return fetch(std::move(url), false, false, std::clamp(page_size, 1, 5000));
+}
+
+asio::awaitable<core::result<std::string>> client::get_row(std::string url, bool lookup_targets) {
+  return fetch(std::move(url), false, lookup_targets, 0);
+}
+
 asio::awaitable<core::result<std::string>> client::get_metadata(std::string query) {
-  return fetch(options_.api_root + "/" + query, false, false, options_.page_size);
+  return fetch(options_.api_root + "/" + query, false, false, 0);
 }
 
 asio::awaitable<core::result<std::string>> client::fetch(std::string url, bool track_changes, bool lookup_targets,
@@ -201,7 +214,7 @@ asio::awaitable<void> client::wait(std::chrono::milliseconds d) {
 asio::awaitable<core::result<std::int64_t>> client::total_record_count(std::string logical_name) {
   // A collection parameter is passed by alias, its value a JSON array (percent-encoded here).
   auto body = co_await fetch(options_.api_root + "/RetrieveTotalRecordCount(EntityNames=@p1)?@p1=%5B%22" + logical_name + "%22%5D",
-                             false, false, options_.page_size);
+                             false, false, 0);
   if (!body) co_return body.error();
   boost::system::error_code ec;
   json::value const doc = json::parse(*body, ec);
@@ -220,7 +233,7 @@ asio::awaitable<core::result<std::int64_t>> client::total_record_count(std::stri
 }
 
 asio::awaitable<core::result<int>> client::change_tracking_retention_days() {
-  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false, false, options_.page_size);
+  auto body = co_await fetch(options_.api_root + "/organizations?$select=expirechangetrackingindays", false, false, 0);
   if (!body) co_return body.error();
 
   boost::system::error_code ec;

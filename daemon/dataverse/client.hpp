@@ -66,6 +66,15 @@ class client {
   boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets = false,
                                                         std::size_t values_per_row = 0);
 
+  // GETs a page of an untracked read of rows (its first URL, or a nextLink sent unchanged) with
+  // `Prefer: odata.maxpagesize=N` (N within 1..5000, the service's largest page) and nothing else:
+  // `dvsync verify` reads every row's id and version this way.
+  boost::asio::awaitable<core::result<std::string>> get_untracked(std::string url, int page_size);
+
+  // GETs one row (`<set>(<guid>)?$select=...`), untracked; a row that is gone is errc::http_status
+  // with http_status 404. `lookup_targets` as for get().
+  boost::asio::awaitable<core::result<std::string>> get_row(std::string url, bool lookup_targets);
+
   // GETs a metadata query relative to the Web API root (dataverse/metadata.hpp), untracked.
   boost::asio::awaitable<core::result<std::string>> get_metadata(std::string query);
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 
 namespace dvsync::dataverse {
 namespace urls = boost::urls;
@@ -48,6 +49,15 @@ bool same_host(urls::url_view const& a, urls::url_view const& b) {
     case urls::host_type::ipv6: return a.host_ipv6_address() == b.host_ipv6_address();
     default: return lower(a.encoded_host()) == lower(b.encoded_host());
   }
+}
+
+std::string select_list(config::table_spec const& table) {
+  std::string select;
+  for (auto const& c : table.columns) {
+    if (!select.empty()) select += ',';
+    select += c.wire;
+  }
+  return select;
 }
 
 bool has_dot_segment(urls::url_view const& u) {
@@ -113,12 +123,29 @@ core::result<void> link_guard::check(page const& p) {
 }
 
 std::string initial_url(config::dataverse_settings const& dataverse, config::table_spec const& table) {
-  std::string select;
-  for (auto const& c : table.columns) {
-    if (!select.empty()) select += ',';
-    select += c.wire;
+  return fmt::format("{}/api/data/v{}/{}?$select={}", dataverse.url, dataverse.api_version, table.entity_set,
+                     select_list(table));
+}
+
+std::string versions_url(config::dataverse_settings const& dataverse, config::table_spec const& table) {
+  return fmt::format("{}/api/data/v{}/{}?$select={},versionnumber", dataverse.url, dataverse.api_version,
+                     table.entity_set, table.id);
+}
+
+bool is_row_id(std::string_view id) {
+  if (id.size() != 36) return false;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    char const c = id[i];
+    bool const dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
-  return fmt::format("{}/api/data/v{}/{}?$select={}", dataverse.url, dataverse.api_version, table.entity_set, select);
+  return true;
+}
+
+std::string row_url(config::dataverse_settings const& dataverse, config::table_spec const& table, std::string_view id) {
+  if (!is_row_id(id)) throw std::invalid_argument("row_url: not a row id");
+  return fmt::format("{}/api/data/v{}/{}({})?$select={}", dataverse.url, dataverse.api_version, table.entity_set, id,
+                     select_list(table));
 }
 
 }  // namespace dvsync::dataverse

@@ -40,4 +40,16 @@ class link_guard {
 // returned without being selected. Identifiers are validated by config, so nothing needs encoding.
 std::string initial_url(config::dataverse_settings const& dataverse, config::table_spec const& table);
 
+// `<url>/api/data/v<api_version>/<entity_set>?$select=<id>,versionnumber`: every row's id and
+// version, the untracked read of `dvsync verify`.
+std::string versions_url(config::dataverse_settings const& dataverse, config::table_spec const& table);
+
+// Whether `id` is a GUID as the mirror stores it (lower-case hex, 8-4-4-4-12): only such an id is
+// put into a URL.
+bool is_row_id(std::string_view id);
+
+// `<url>/api/data/v<api_version>/<entity_set>(<id>)?$select=<columns>`: one row, as initial_url
+// selects it. `id` must pass is_row_id.
+std::string row_url(config::dataverse_settings const& dataverse, config::table_spec const& table, std::string_view id);
+
 }  // namespace dvsync::dataverse

@@ -11,7 +11,7 @@ namespace {
 // The reasons the Dataverse client retries for (core::to_string of its errc), and the reasons a
 // full resync replaces a synced mirror: their series exist from the start.
 constexpr std::array<std::string_view, 5> retry_reasons{"network", "server_busy", "throttled", "timeout", "unauthorized"};
-constexpr std::array<std::string_view, 2> resync_reasons{"manual", "token_expired"};
+constexpr std::array<std::string_view, 3> resync_reasons{"manual", "token_expired", "verify"};
 
 using labels = std::vector<std::pair<std::string_view, std::string>>;
 
@@ -105,6 +105,11 @@ void metrics::table_status(store::table_status const& s, std::int64_t now) {
   t->last_attempt_at = s.last_attempt_at;
   t->delta_link_at.reset();
   if (s.token_age_s) t->delta_link_at = now - *s.token_age_s;
+}
+
+void metrics::verify_outcomes(std::vector<store::verify_outcome> const& outcomes) {
+  for (auto const& o : outcomes)
+    if (auto* t = find(o.table)) t->verify = o;
 }
 
 std::optional<std::int64_t> metrics::token_age(table_series const& t, std::int64_t now) const {
@@ -252,6 +257,27 @@ std::string metrics::render(std::int64_t now) const {
   per_table("dvsync_token_expiry_warning", "gauge",
             "1 when the table's delta link is older than half the change-tracking retention.",
             [&](table_series const& t) { return token_expiry_warning(token_age(t, now), retention_days_) ? 1 : 0; });
+
+  // Absent for a table never verified: a 0 would read as "verified, no drift".
+  e.family("dvsync_verify_last_run_timestamp_seconds", "gauge",
+           "Unix time the last dvsync verify of the table completed; absent when none did.");
+  for (auto const& t : tables_)
+    if (t.verify) e.sample("dvsync_verify_last_run_timestamp_seconds", {{"table", t.name}}, t.verify->finished_at);
+  e.family("dvsync_verify_duration_seconds", "gauge", "Duration of the table's last completed dvsync verify.");
+  for (auto const& t : tables_)
+    if (t.verify)
+      e.sample("dvsync_verify_duration_seconds", {{"table", t.name}}, static_cast<double>(t.verify->duration_ms) / 1000.0);
+  e.family("dvsync_verify_drift_rows", "gauge",
+           "Rows the last dvsync verify found drifted, by table and kind (missing, extra, stale); before any --fix.");
+  for (auto const& t : tables_) {
+    if (!t.verify) continue;
+    e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "missing"}}, t.verify->drift.missing);
+    e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "extra"}}, t.verify->drift.extra);
+    e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "stale"}}, t.verify->drift.stale);
+  }
+  e.family("dvsync_verify_source_rows", "gauge", "Rows the source returned to the table's last completed dvsync verify.");
+  for (auto const& t : tables_)
+    if (t.verify) e.sample("dvsync_verify_source_rows", {{"table", t.name}}, t.verify->source_rows);
 
   e.family("dvsync_build_info", "gauge", "Always 1; the version is in the label.");
   e.sample("dvsync_build_info", {{"version", version_}}, 1);

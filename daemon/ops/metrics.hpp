@@ -10,6 +10,7 @@
 #include "ops/health.hpp"
 #include "store/database.hpp"
 #include "store/state.hpp"
+#include "store/verify_store.hpp"
 #include "sync/engine.hpp"
 
 #include <array>
@@ -54,6 +55,8 @@ class metrics {
   // The cycles running now: rows done, the estimate, rate and ETA.
   void progress(std::map<std::string, sync::cycle_progress> const& running, std::chrono::steady_clock::time_point now);
   void checkpoints(store::checkpoint_counts const& c) { checkpoints_ = c; }
+  // The last completed `dvsync verify` of each table, as dvsync_verify has them.
+  void verify_outcomes(std::vector<store::verify_outcome> const& outcomes);
 
   std::vector<table_freshness> freshness() const;
   std::vector<expiry_warning> expiry_warnings(std::int64_t now) const;
@@ -77,6 +80,7 @@ class metrics {
     std::optional<std::int64_t> last_success_at;
     std::optional<std::int64_t> last_attempt_at;
     std::optional<std::int64_t> delta_link_at;
+    std::optional<store::verify_outcome> verify;
   };
 
   table_series* find(std::string const& table);

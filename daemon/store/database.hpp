@@ -135,6 +135,9 @@ class database {
   std::string const& path() const { return path_; }
 
  private:
+  // `dvsync verify`'s working tables and repairs live on this connection (store/verify_store.hpp).
+  friend class verify_store;
+
   // The statements that stage the pages of one table's cycle: prepared at its first page and
   // reused until the cycle ends or its tables are rebuilt.
   struct page_writer;

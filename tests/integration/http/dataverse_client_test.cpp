@@ -126,6 +126,26 @@ TEST_F(DataverseClientTest, SendsTheChangeTrackingHeadersAndTheLinkUnchanged) {
   EXPECT_TRUE(sleeps_.waits.empty());
 }
 
+TEST_F(DataverseClientTest, UntrackedReadsAskForAPageSizeOnlyRowsForAnnotationsOnlyMetadataForNothing) {
+  start(ok_page);
+  client c(*http_, *tokens_, options());
+  auto const row = server_->url("/api/data/v9.2/sample_books(2f4a3c4e-1d55-4c1e-9a43-0d1c3c9b8e11)?$select=sample_name");
+  ASSERT_TRUE(run_sync(io_, c.get_untracked(books_url(), 5000)));
+  ASSERT_TRUE(run_sync(io_, c.get_untracked(books_url(), 99999)));
+  ASSERT_TRUE(run_sync(io_, c.get_row(row, false)));
+  ASSERT_TRUE(run_sync(io_, c.get_row(row, true)));
+  ASSERT_TRUE(run_sync(io_, c.get_metadata("EntityDefinitions?$select=LogicalName")));
+  auto const r = data_requests(*server_);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[0].target, "/api/data/v9.2/sample_books?$select=sample_name,sample_bookcode");
+  EXPECT_EQ(r[0].header("Prefer"), "odata.maxpagesize=5000");
+  EXPECT_EQ(r[1].header("Prefer"), "odata.maxpagesize=5000");  // the service's largest page
+  EXPECT_FALSE(r[2].header("Prefer"));
+  EXPECT_EQ(r[3].header("Prefer"), "odata.include-annotations=\"Microsoft.Dynamics.CRM.lookuplogicalname\"");
+  EXPECT_FALSE(r[4].header("Prefer"));
+  for (auto const& each : r) EXPECT_EQ(each.header("Authorization"), "Bearer token-1");
+}
+
 TEST_F(DataverseClientTest, TooManyRequestsWaitsForRetryAfterBeforeSendingAgain) {
   start([](recorded_request const&, int i) {
     if (i == 0) return scripted_reply{http_response(429, error_body("0x80072322", "Number of requests exceeded the limit"), {{"Retry-After", "7"}})};

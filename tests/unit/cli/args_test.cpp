@@ -37,6 +37,20 @@ TEST(parse_arguments, refuses_options_of_other_commands) {
   EXPECT_FALSE(parse_arguments({"status", "--table", "t"}).args);
 }
 
+TEST(parse_arguments, verify_takes_table_fix_and_json) {
+  auto r = parse_arguments({"verify", "--table", "sample_book", "--fix", "--json"});
+  ASSERT_TRUE(r.args) << r.error;
+  EXPECT_EQ(r.args->cmd, command::verify);
+  EXPECT_EQ(r.args->table, "sample_book");
+  EXPECT_TRUE(r.args->fix);
+  EXPECT_TRUE(r.args->json);
+  auto plain = parse_arguments({"verify"});
+  ASSERT_TRUE(plain.args) << plain.error;
+  EXPECT_FALSE(plain.args->fix);
+  EXPECT_FALSE(parse_arguments({"verify", "--fix=yes"}).args);
+  EXPECT_FALSE(parse_arguments({"resync", "--fix"}).args);
+}
+
 TEST(parse_arguments, refuses_unknown_commands_and_missing_values) {
   auto r = parse_arguments({"sync"});
   ASSERT_FALSE(r.args);

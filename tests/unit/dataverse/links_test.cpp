@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 namespace dvsync::dataverse {
 namespace {
 
@@ -106,6 +108,27 @@ TEST(Links, InitialUrl) {
   url = initial_url(emulator, one);
   EXPECT_EQ(url, "http://[::1]:8080/api/data/v9.0/accounts?$select=name");
   EXPECT_TRUE(check_link(url, emulator.url));
+}
+
+TEST(Links, VerifyReadsIdsAndVersionsAndRowsByTheirGuidOnly) {
+  config::dataverse_settings dataverse{"https://contoso.crm.dynamics.com", "9.2"};
+  config::table_spec book{"sample_books", "sample_book", "sample_bookid", "sample_bookcode",
+                          {"sample_name", "sample_bookcode", "sample_author"}};
+  EXPECT_EQ(versions_url(dataverse, book),
+            "https://contoso.crm.dynamics.com/api/data/v9.2/sample_books?$select=sample_bookid,versionnumber");
+  std::string const id = "2f4a3c4e-1d55-4c1e-9a43-0d1c3c9b8e11";
+  EXPECT_TRUE(is_row_id(id));
+  EXPECT_EQ(row_url(dataverse, book, id),
+            "https://contoso.crm.dynamics.com/api/data/v9.2/sample_books(2f4a3c4e-1d55-4c1e-9a43-0d1c3c9b8e11)"
+            "?$select=sample_name,sample_bookcode,sample_author");
+  EXPECT_TRUE(check_link(row_url(dataverse, book, id), dataverse.url));
+  // Ids put into a mirror by hand never reach a URL.
+  for (std::string bad : {"2F4A3C4E-1D55-4C1E-9A43-0D1C3C9B8E11", "2f4a3c4e-1d55-4c1e-9a43-0d1c3c9b8e1",
+                          "2f4a3c4e-1d55-4c1e-9a43-0d1c3c9b8e11)/x", "2f4a3c4e+1d55-4c1e-9a43-0d1c3c9b8e11", "",
+                          "../../../accounts(2f4a3c4e-1d55-4c1e)"}) {
+    EXPECT_FALSE(is_row_id(bad)) << bad;
+    EXPECT_THROW(row_url(dataverse, book, bad), std::invalid_argument) << bad;
+  }
 }
 
 page linking(std::optional<std::string> next, std::optional<std::string> delta = std::nullopt) {

@@ -184,6 +184,27 @@ TEST(metrics, the_expiry_warning_turns_on_past_half_the_retention) {
   EXPECT_TRUE(m.expiry_warnings(half_a_week + 10).empty());
 }
 
+TEST(metrics, the_last_verify_of_a_table_shows_its_time_duration_drift_and_source_rows) {
+  metrics m({"sample_book", "account"}, "1");
+  auto before = samples(m.render(1000));
+  EXPECT_FALSE(before.contains("dvsync_verify_last_run_timestamp_seconds{table=\"sample_book\"}"));
+  EXPECT_FALSE(before.contains("dvsync_verify_drift_rows{table=\"sample_book\",kind=\"missing\"}"));
+  EXPECT_EQ(before.at("dvsync_full_resyncs_total{table=\"sample_book\",reason=\"verify\"}"), "0");
+
+  m.verify_outcomes({{"sample_book", 900, 2500, 20, 21, {1, 2, 3}, 4, store::fix_action::repaired},
+                     {"not_configured", 900, 1, 1, 1, {}, 0, store::fix_action::none}});
+  auto s = samples(m.render(1000));
+  std::string const t = "{table=\"sample_book\"";
+  EXPECT_EQ(s.at("dvsync_verify_last_run_timestamp_seconds" + t + "}"), "900");
+  EXPECT_EQ(s.at("dvsync_verify_duration_seconds" + t + "}"), "2.5");
+  EXPECT_EQ(s.at("dvsync_verify_drift_rows" + t + ",kind=\"missing\"}"), "1");
+  EXPECT_EQ(s.at("dvsync_verify_drift_rows" + t + ",kind=\"extra\"}"), "2");
+  EXPECT_EQ(s.at("dvsync_verify_drift_rows" + t + ",kind=\"stale\"}"), "3");
+  EXPECT_EQ(s.at("dvsync_verify_source_rows" + t + "}"), "20");
+  EXPECT_FALSE(s.contains("dvsync_verify_last_run_timestamp_seconds{table=\"account\"}"));
+  EXPECT_FALSE(s.contains("dvsync_verify_last_run_timestamp_seconds{table=\"not_configured\"}"));
+}
+
 TEST(metrics, freshness_lists_every_configured_table_in_order) {
   metrics m({"b", "a"}, "1");
   store::table_status st;
