@@ -194,13 +194,6 @@ bool scattered(dataverse::page const& page, table_layout const& l) {
   return descents * rows_per_run > page.upserts.size();
 }
 
-// A rejected key is the key column's value being null or the empty string.
-bool missing_key(dataverse::value_view v) {
-  if (std::holds_alternative<std::monostate>(v)) return true;
-  auto const* s = std::get_if<std::string_view>(&v);
-  return s != nullptr && s->empty();
-}
-
 struct staged_counts {
   std::int64_t upserts = 0;
   std::int64_t deletes = 0;

@@ -4,6 +4,7 @@
 // and statements only, so the layout rules are tested without a database.
 #include "config/settings.hpp"
 #include "core/error.hpp"
+#include "dataverse/page.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -105,6 +106,13 @@ struct table_layout {
 // of the columns and differ from the id, columns are unique (SQLite names ignore case), and names
 // starting with dvsync_ or sqlite_ are reserved.
 core::result<table_layout> make_layout(config::table_spec const& spec);
+
+// A key that cannot key the mirror, whose row goes to the rejects: null or the empty string.
+inline bool missing_key(dataverse::value_view v) {
+  if (std::holds_alternative<std::monostate>(v)) return true;
+  auto const* s = std::get_if<std::string_view>(&v);
+  return s != nullptr && s->empty();
+}
 
 // None when the existing columns equal the expected ones; otherwise what differs, for a message.
 std::optional<std::string> column_difference(std::vector<std::string> const& existing,

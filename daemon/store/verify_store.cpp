@@ -86,13 +86,6 @@ core::result<void> insert_ids(connection& c, std::string const& sql, dataverse::
   return tx->commit();
 }
 
-// A rejected key is the key column's value being null or the empty string (as the mirror's own merge says).
-bool missing_key(dataverse::value_view v) {
-  if (std::holds_alternative<std::monostate>(v)) return true;
-  auto const* s = std::get_if<std::string_view>(&v);
-  return s != nullptr && s->empty();
-}
-
 }  // namespace
 
 char const* to_string(drift_kind k) {
