@@ -1,5 +1,7 @@
 #include "auth/client_assertion.hpp"
 
+#include "core/base64.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -11,25 +13,6 @@
 namespace dvsync::auth {
 
 namespace json = boost::json;
-
-std::string base64url(std::string_view bytes) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    unsigned const v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int shift : {18, 12, 6, 0}) out += alphabet[(v >> shift) & 63];
-  }
-  if (std::size_t const rest = bytes.size() - i; rest > 0) {
-    unsigned const v = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0u);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (rest == 2) out += alphabet[(v >> 6) & 63];
-  }
-  return out;
-}
 
 std::string new_assertion_id() {
   std::array<unsigned char, 16> b{};
@@ -49,7 +32,7 @@ core::result<std::string> make_client_assertion(client_certificate const& certif
   json::object header;
   header["alg"] = "PS256";
   header["typ"] = "JWT";
-  header["x5t#S256"] = base64url(certificate.sha256_thumbprint());
+  header["x5t#S256"] = core::base64url(certificate.sha256_thumbprint());
 
   auto const seconds = [](std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -63,10 +46,10 @@ core::result<std::string> make_client_assertion(client_certificate const& certif
   payload["iat"] = seconds(claims.issued);
   payload["exp"] = seconds(claims.issued + claims.lifetime);
 
-  std::string signing_input = base64url(json::serialize(header)) + "." + base64url(json::serialize(payload));
+  std::string signing_input = core::base64url(json::serialize(header)) + "." + core::base64url(json::serialize(payload));
   auto signature = certificate.sign_ps256(signing_input);
   if (!signature) return signature.error();
-  return signing_input + "." + base64url(*signature);
+  return signing_input + "." + core::base64url(*signature);
 }
 
 }  // namespace dvsync::auth

@@ -31,7 +31,4 @@ core::result<std::string> make_client_assertion(client_certificate const& certif
 // A random version 4 UUID (RFC 9562), lower case: the jti.
 std::string new_assertion_id();
 
-// RFC 4648 section 5, without padding (JWS, RFC 7515 section 2).
-std::string base64url(std::string_view bytes);
-
 }  // namespace dvsync::auth

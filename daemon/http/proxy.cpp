@@ -1,5 +1,7 @@
 #include "http/proxy.hpp"
 
+#include "core/base64.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -43,25 +45,6 @@ std::optional<std::string> percent_decode(std::string_view s) {
     if (ec != std::errc{} || ptr != s.data() + i + 3) return std::nullopt;
     out += static_cast<char>(value);
     i += 2;
-  }
-  return out;
-}
-
-std::string base64(std::string_view bytes) {
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    unsigned const v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
-    for (int shift : {18, 12, 6, 0}) out += alphabet[(v >> shift) & 63];
-  }
-  if (std::size_t const rest = bytes.size() - i; rest > 0) {
-    unsigned const v = byte(i) << 16 | (rest == 2 ? byte(i + 1) << 8 : 0u);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += rest == 2 ? alphabet[(v >> 6) & 63] : '=';
-    out += '=';
   }
   return out;
 }
@@ -131,7 +114,7 @@ core::result<proxy> parse_proxy_url(std::string_view url) {
     // RFC 7617: Basic credentials are base64 of user-id ":" password; the decoded text is sent as is.
     std::string credentials = *decoded;
     if (credentials.find(':') == std::string::npos) credentials += ':';
-    p.authorization = "Basic " + base64(credentials);
+    p.authorization = "Basic " + core::base64(credentials);
   }
   return p;
 }

@@ -1,5 +1,7 @@
 #include "server/assertion.hpp"
 
+#include "server/base64.hpp"
+
 #include <boost/json.hpp>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -25,32 +27,6 @@ struct md_ctx_free {
 };
 using x509_ptr = std::unique_ptr<X509, x509_free>;
 
-std::optional<std::string> base64url_decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 std::string hex_upper(std::string_view bytes) {
   static constexpr char digits[] = "0123456789ABCDEF";
   std::string out;
@@ -69,7 +45,7 @@ std::string digest(X509* certificate, EVP_MD const* md) {
 }
 
 std::optional<json::object> decode_json_part(std::string_view part) {
-  auto text = base64url_decode(part);
+  auto text = decode_base64url(part);
   if (!text) return std::nullopt;
   boost::system::error_code ec;
   auto v = json::parse(*text, ec);
@@ -150,7 +126,7 @@ std::optional<assertion_refusal> registered_certificates::verify(std::string_vie
     return malformed("not three base64url parts");
   auto header = decode_json_part(assertion.substr(0, first_dot));
   auto payload = decode_json_part(assertion.substr(first_dot + 1, second_dot - first_dot - 1));
-  auto signature = base64url_decode(assertion.substr(second_dot + 1));
+  auto signature = decode_base64url(assertion.substr(second_dot + 1));
   if (!header || !payload || !signature) return malformed("a part is not base64url JSON");
 
   auto alg = string_member(*header, "alg");
@@ -159,7 +135,7 @@ std::optional<assertion_refusal> registered_certificates::verify(std::string_vie
   auto x5t = string_member(*header, "x5t");
   if (!x5t_s256 && !x5t) return malformed("the header has no x5t#S256 or x5t thumbprint");
   std::string const presented = x5t_s256 ? *x5t_s256 : *x5t;
-  auto presented_bytes = base64url_decode(presented);
+  auto presented_bytes = decode_base64url(presented);
 
   X509* match = nullptr;
   for (auto const& c : impl_->certificates) {

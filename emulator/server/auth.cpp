@@ -1,5 +1,6 @@
 #include "server/auth.hpp"
 
+#include "server/base64.hpp"
 #include "server/form.hpp"
 #include "server/headers.hpp"
 
@@ -37,32 +38,6 @@ std::string new_access_token() {
   std::random_device rd;
   std::string out;
   for (int i = 0; i < 43; ++i) out += alphabet[rd() % 64];
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
   return out;
 }
 
@@ -112,7 +87,7 @@ client_credentials read_credentials(http_request const& r) {
   client_credentials c{form_field(r.body, "client_id"), form_field(r.body, "client_secret")};
   auto auth = header_value(r.headers, "Authorization");
   if (!auth || auth->size() < 6 || !same_name(auth->substr(0, 6), "Basic ")) return c;
-  auto decoded = base64_decode(auth->substr(6));
+  auto decoded = decode_base64(auth->substr(6));
   if (!decoded) return c;
   auto colon = decoded->find(':');
   if (colon == std::string::npos) return c;

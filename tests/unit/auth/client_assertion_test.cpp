@@ -4,6 +4,7 @@
 #include "auth/client_assertion.hpp"
 #include "auth/credential.hpp"
 #include "auth/token_provider.hpp"
+#include "core/base64.hpp"
 #include "client_certificate.hpp"
 
 #include <boost/json.hpp>
@@ -59,6 +60,8 @@ bool verifies_ps256(X509* certificate, std::string const& input, std::string con
                           reinterpret_cast<unsigned char const*>(input.data()), input.size()) == 1;
 }
 
+using core::base64url;
+
 TEST(base64url, encodes_the_rfc_4648_vectors_without_padding) {
   EXPECT_EQ(base64url(""), "");
   EXPECT_EQ(base64url("f"), "Zg");
@@ -68,6 +71,17 @@ TEST(base64url, encodes_the_rfc_4648_vectors_without_padding) {
   EXPECT_EQ(base64url("fooba"), "Zm9vYmE");
   EXPECT_EQ(base64url("foobar"), "Zm9vYmFy");
   EXPECT_EQ(base64url("\xfb\xff\xbf"), "-_-_");  // the two characters that differ from base64
+}
+
+TEST(base64, encodes_the_rfc_4648_vectors_with_padding) {
+  EXPECT_EQ(core::base64(""), "");
+  EXPECT_EQ(core::base64("f"), "Zg==");
+  EXPECT_EQ(core::base64("fo"), "Zm8=");
+  EXPECT_EQ(core::base64("foo"), "Zm9v");
+  EXPECT_EQ(core::base64("foob"), "Zm9vYg==");
+  EXPECT_EQ(core::base64("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(core::base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(core::base64("\xfb\xff\xbf"), "+/+/");
 }
 
 TEST(assertion_id, is_a_random_version_4_uuid) {
