@@ -291,9 +291,9 @@ core::result<void> capture_difference(connection& c, table_layout const& l, std:
                             row_json("o", old_names)));
 }
 
-core::result<std::int64_t> apply_changes(connection& c, table_layout const& l, config::table_spec const& spec,
-                                         std::int64_t now, std::int64_t feed_cutoff) {
-  if (auto r = make_changes_table(c); !r) return r.error();
+core::result<void> apply_changes(connection& c, table_layout const& l, config::table_spec const& spec,
+                                 std::int64_t now, std::int64_t feed_cutoff) {
+  if (auto r = make_changes_table(c); !r) return r;
   auto changes = c.query_int("SELECT count(*) FROM temp.dvsync_changes");
   if (!changes) return changes.error();
   if (spec.change_feed) {
@@ -304,12 +304,12 @@ core::result<std::int64_t> apply_changes(connection& c, table_layout const& l, c
       if (!feed) return feed.error();
       feed->bind_text(1, spec.table);
       feed->bind_int(2, now);
-      if (auto r = feed->run(); !r) return r.error();
+      if (auto r = feed->run(); !r) return r;
       if (auto r = run_with_table(c, "UPDATE main.dvsync_table_state SET feed_last_seq = (SELECT max(seq) FROM "
                                      "main.dvsync_feed) WHERE table_name = ?1",
                                   spec.table);
           !r)
-        return r.error();
+        return r;
     }
     // Every table's old rows, up to the last one committed before the cutoff: what is pruned is
     // always a prefix of seq, so a consumer can tell that it missed changes.
@@ -317,17 +317,16 @@ core::result<std::int64_t> apply_changes(connection& c, table_layout const& l, c
         "DELETE FROM main.dvsync_feed WHERE seq <= (SELECT max(seq) FROM main.dvsync_feed WHERE committed_at < ?1)");
     if (!prune) return prune.error();
     prune->bind_int(1, feed_cutoff);
-    if (auto r = prune->run(); !r) return r.error();
+    if (auto r = prune->run(); !r) return r;
   }
   if (*changes > 0) {
     auto const name = mode_table_name(spec);
     if (spec.mode == config::table_mode::soft_delete)
-      if (auto r = apply_soft_delete(c, l, name, now); !r) return r.error();
+      if (auto r = apply_soft_delete(c, l, name, now); !r) return r;
     if (spec.mode == config::table_mode::history)
-      if (auto r = apply_history(c, l, name, now); !r) return r.error();
+      if (auto r = apply_history(c, l, name, now); !r) return r;
   }
-  if (auto r = c.exec("DELETE FROM temp.dvsync_changes"); !r) return r.error();
-  return *changes;
+  return c.exec("DELETE FROM temp.dvsync_changes");
 }
 
 }  // namespace dvsync::store

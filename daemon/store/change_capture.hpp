@@ -41,8 +41,8 @@ core::result<void> stop_capture(connection& c, table_layout const& l);
 core::result<void> capture_difference(connection& c, table_layout const& l, std::string const& old_name);
 
 // Applies the recorded changes to the feed and the mode's table, prunes the feed rows up to the
-// last one committed before `feed_cutoff` (every table's), and forgets the changes. Returns how many changes were recorded.
-core::result<std::int64_t> apply_changes(connection& c, table_layout const& l, config::table_spec const& spec,
-                                         std::int64_t now, std::int64_t feed_cutoff);
+// last one committed before `feed_cutoff` (every table's), and forgets the changes.
+core::result<void> apply_changes(connection& c, table_layout const& l, config::table_spec const& spec,
+                                 std::int64_t now, std::int64_t feed_cutoff);
 
 }  // namespace dvsync::store

@@ -504,11 +504,8 @@ core::result<cycle_totals> database::finish_cycle(config::table_spec const& spec
       }
     }
   }
-  if (captures_changes(spec)) {
-    auto changes = apply_changes(conn_, layout, spec, now, now - feed_retention_.count());
-    if (!changes) return changes.error();
-    totals.changes_captured = *changes;
-  }
+  if (captures_changes(spec))
+    if (auto r = apply_changes(conn_, layout, spec, now, now - feed_retention_.count()); !r) return r.error();
   core::crash_point("final_merge");
   if (auto r = drop_cycle_tables(conn_, layout); !r) return r.error();
 

@@ -90,7 +90,6 @@ struct cycle_totals {
   std::int64_t deletes = 0;
   std::int64_t rejects = 0;
   std::int64_t rows = 0;
-  std::int64_t changes_captured = 0;  // changes recorded for the change feed and the table's mode
 };
 
 }  // namespace dvsync::store
