@@ -1,5 +1,6 @@
 #include "store/change_capture.hpp"
 
+#include "core/log.hpp"
 #include "store/table_statement.hpp"
 
 #include <fmt/format.h>
@@ -150,6 +151,71 @@ core::result<void> apply_history(connection& c, table_layout const& l, std::stri
   return open->run();
 }
 
+// The columns the mirror has now of the layout's (during a migration, the old ones).
+core::result<std::vector<std::string>> columns_in_mirror(connection& c, table_layout const& l) {
+  auto mirror_columns = column_names(c, l.mirror_name);
+  if (!mirror_columns) return mirror_columns.error();
+  std::vector<std::string> shared;
+  for (auto const& col : data_columns_of(l))
+    if (contains(*mirror_columns, col.name)) shared.push_back(col.name);
+  return shared;
+}
+
+// A mode's table that missed commits, brought up to the mirror: one pass over both, made only
+// when the mode comes back. A row is the same when its version and every column the mirror has
+// are (a column added while the mode was off came with a full read, versions unchanged).
+core::result<void> catch_up(connection& c, table_layout const& l, config::table_spec const& spec, std::int64_t now) {
+  auto shared = columns_in_mirror(c, l);
+  if (!shared) return shared.error();
+  auto const name = mode_table_name(spec);
+  auto const table = q(name);
+  auto const mirror = q(l.mirror_name);
+  auto const id = q(l.id_column());
+  std::string list, from_mirror;
+  for (auto const& col : *shared) {
+    list += q(col) + ", ";
+    from_mirror += "m." + q(col) + ", ";
+  }
+  auto const same_row = fmt::format("m.dvsync_version IS {0}.dvsync_version AND {1} IS {2}", table,
+                                    row_json("m", *shared), row_json(table, *shared));
+  bool const history = spec.mode == config::table_mode::history;
+  auto const gone = history ? fmt::format("UPDATE {0} SET dvsync_valid_to = ?1 WHERE dvsync_valid_to IS NULL AND NOT "
+                                          "EXISTS (SELECT 1 FROM {1} m WHERE m.{2} = {0}.{2} AND {3})",
+                                          table, mirror, id, same_row)
+                            : fmt::format("UPDATE {0} SET dvsync_deleted_at = ?1 WHERE dvsync_deleted_at IS NULL AND NOT "
+                                          "EXISTS (SELECT 1 FROM {1} m WHERE m.{2} = {0}.{2})",
+                                          table, mirror, id);
+  auto st = c.prepare(gone);
+  if (!st) return st.error();
+  st->bind_int(1, now);
+  if (auto r = st->run(); !r) return r;
+  auto const ended = c.changes();
+
+  std::string added;
+  if (history) {
+    added = fmt::format("INSERT INTO {0} ({1}dvsync_version, dvsync_valid_from) SELECT {2}m.dvsync_version, ?1 FROM {3} m "
+                        "WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {0}.{4} = m.{4} AND {0}.dvsync_valid_to IS NULL)",
+                        table, list, from_mirror, mirror, id);
+  } else {
+    std::string updates;
+    for (auto const& col : *shared)
+      if (!same_name(col, l.id_column())) updates += fmt::format("{0} = excluded.{0}, ", q(col));
+    added = fmt::format("INSERT INTO {0} ({1}dvsync_version, dvsync_deleted_at) SELECT {2}m.dvsync_version, NULL FROM {3} m "
+                        "WHERE NOT EXISTS (SELECT 1 FROM {0} WHERE {0}.{4} = m.{4} AND {0}.dvsync_deleted_at IS NULL AND "
+                        "{5}) ON CONFLICT ({4}) DO UPDATE SET {6}dvsync_version = excluded.dvsync_version, "
+                        "dvsync_deleted_at = NULL",
+                        table, list, from_mirror, mirror, id, same_row, updates);
+  }
+  st = c.prepare(added);
+  if (!st) return st.error();
+  if (history) st->bind_int(1, now);
+  if (auto r = st->run(); !r) return r;
+  core::log::info("store.mode_table_caught_up", {{"table", spec.table}, {"mode", config::to_string(spec.mode)},
+                                                 {history ? "closed" : "marked_deleted", std::to_string(ended)},
+                                                 {"added", std::to_string(c.changes())}});
+  return {};
+}
+
 }  // namespace
 
 bool captures_changes(config::table_spec const& spec) {
@@ -166,7 +232,7 @@ std::string mode_table_name(config::table_spec const& spec) {
 }
 
 core::result<void> ensure_mode_table(connection& c, table_layout const& l, config::table_spec const& spec,
-                                     std::int64_t now) {
+                                     std::int64_t now, bool kept) {
   auto const name = mode_table_name(spec);
   if (name.empty()) return {};
   auto const columns = data_columns_of(l);
@@ -177,7 +243,7 @@ core::result<void> ensure_mode_table(connection& c, table_layout const& l, confi
       if (contains(*existing, col.name)) continue;
       if (auto r = c.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", q(name), q(col.name), col.type)); !r) return r;
     }
-    return {};
+    return kept ? core::result<void>{} : catch_up(c, l, spec, now);
   }
 
   std::string defs;

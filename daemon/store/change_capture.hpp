@@ -27,9 +27,11 @@ std::string mode_table_name(config::table_spec const& spec);
 
 // Makes the mode's table when missing, filled from the mirror as it is (each row valid from
 // `now`), and adds the mirror's columns it lacks: a mode's table only gains columns, so that rows
-// kept from before a column was removed keep their values.
+// kept from before a column was removed keep their values. A table that exists but was not `kept`
+// (the mode was off for some commits) is brought up to the mirror as it is: rows gone are closed
+// or marked deleted at `now`, rows new or different are added as of `now`.
 core::result<void> ensure_mode_table(connection& c, table_layout const& l, config::table_spec const& spec,
-                                     std::int64_t now);
+                                     std::int64_t now, bool kept);
 
 // Around a delta's merge: the triggers that record its changes. Made again each time, as the
 // columns may have changed since the last cycle.

@@ -351,7 +351,22 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
         return r;
     }
   }
-  if (auto r = ensure_mode_table(conn_, *layout, spec, unix_now()); !r) return r;
+  // A mode's table follows the commits made while its mode is on; mode_kept names the mode whose
+  // table followed every commit so far (NULL for a database older than the column: not known).
+  auto kept_query = conn_.prepare("SELECT mode_kept IS ?2 FROM dvsync_table_state WHERE table_name = ?1");
+  if (!kept_query) return kept_query.error();
+  kept_query->bind_text(1, spec.table);
+  kept_query->bind_text(2, config::to_string(spec.mode));
+  auto kept_row = kept_query->step();
+  if (!kept_row) return kept_row.error();
+  bool const kept = *kept_row && kept_query->column_int(0) != 0;
+  kept_query->reset();
+  if (auto r = ensure_mode_table(conn_, *layout, spec, unix_now(), kept); !r) return r;
+  auto mode = conn_.prepare("UPDATE dvsync_table_state SET mode_kept = ?2 WHERE table_name = ?1 AND mode_kept IS NOT ?2");
+  if (!mode) return mode.error();
+  mode->bind_text(1, spec.table);
+  mode->bind_text(2, config::to_string(spec.mode));
+  if (auto r = mode->run(); !r) return r;
   auto fed = conn_.prepare("UPDATE dvsync_table_state SET change_feed = ?2 WHERE table_name = ?1 AND change_feed IS NOT ?2");
   if (!fed) return fed.error();
   fed->bind_text(1, spec.table);

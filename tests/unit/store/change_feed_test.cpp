@@ -327,5 +327,56 @@ TEST_F(change_feed_test, a_mode_table_gains_the_mirrors_new_columns_and_keeps_re
   EXPECT_EQ(c.query_int("SELECT dvsync_version FROM sample_book_all WHERE sample_bookid = 'a'").value(), 3);
 }
 
+
+// A mode's table follows only the cycles committed while the mode is on. Turned off and on again,
+// it is brought up to the mirror as it is when it comes back: what changed meanwhile is recorded
+// at that moment (the versions in between are not known to anyone any more).
+TEST_F(change_feed_test, history_turned_off_and_on_again_catches_up_with_the_mirror) {
+  auto db = open_db();
+  auto const history = fed_books(config::table_mode::history, false);
+  full(db, history, {book("a", text("A1"), "a", 1), book("b", text("B1"), "b", 1), book("k", text("K1"), "k", 1)},
+       "link-1", 1000);
+  auto page = upserts({book("a", text("A1"), "a v2", 2), book("c", text("C1"), "c", 3)});
+  page.deletes = {"b"};
+  delta(db, books(), page, "link-2", 2000);  // mode mirror: the history table is left alone
+  delta(db, history, dataverse::page{}, "link-3", 3000);
+  auto c = consumer();
+  V rows;
+  auto st = c.prepare(
+      "SELECT sample_bookid, sample_name, dvsync_version, dvsync_valid_to IS NULL FROM sample_book_history "
+      "ORDER BY sample_bookid, dvsync_history_id");
+  while (st->step().value())
+    rows.push_back(fmt::format("{}:{}:{}:{}", st->column_text(0), st->column_text(1), st->column_text(2),
+                               st->column_text(3) == "1" ? "current" : "closed"));
+  EXPECT_EQ(rows, (V{"a:a:1:closed", "a:a v2:2:current", "b:b:1:closed", "c:c:3:current", "k:k:1:current"}));
+  // Each current row is the mirror's, and it happened once: the next cycles change nothing more.
+  delta(db, history, dataverse::page{}, "link-4", 4000);
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_history").value(), 5);
+  EXPECT_EQ(c.query_int("SELECT count(*) FROM sample_book_history h JOIN sample_book m USING (sample_bookid) "
+                        "WHERE h.dvsync_valid_to IS NULL AND h.dvsync_version = m.dvsync_version")
+                .value(),
+            3);
+}
+
+TEST_F(change_feed_test, soft_delete_turned_off_and_on_again_marks_what_went_and_takes_what_came) {
+  auto db = open_db();
+  auto const soft = fed_books(config::table_mode::soft_delete, false);
+  full(db, soft, {book("a", text("A1"), "a", 1), book("b", text("B1"), "b", 1)}, "link-1", 1000);
+  auto page = upserts({book("a", text("A1"), "a v2", 2), book("c", text("C1"), "c", 3)});
+  page.deletes = {"b"};
+  // Switched to history meanwhile: the soft-delete table is not kept either.
+  delta(db, fed_books(config::table_mode::history, false), page, "link-2", 2000);
+  delta(db, soft, dataverse::page{}, "link-3", 3000);
+  auto c = consumer();
+  V rows;
+  auto st = c.prepare(
+      "SELECT sample_bookid, sample_name, dvsync_version, dvsync_deleted_at IS NULL FROM sample_book_all "
+      "ORDER BY sample_bookid");
+  while (st->step().value())
+    rows.push_back(fmt::format("{}:{}:{}:{}", st->column_text(0), st->column_text(1), st->column_text(2),
+                               st->column_text(3) == "1" ? "live" : "deleted"));
+  EXPECT_EQ(rows, (V{"a:a v2:2:live", "b:b:1:deleted", "c:c:3:live"}));
+}
+
 }  // namespace
 }  // namespace dvsync::store::test
