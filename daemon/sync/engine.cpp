@@ -3,11 +3,12 @@
 #include "core/crash_point.hpp"
 #include "core/log.hpp"
 #include "dataverse/links.hpp"
-#include "dataverse/page_parser.hpp"
 #include "store/database.hpp"
+#include "sync/page_pipeline.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -20,29 +21,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 using namespace boost::asio::experimental::awaitable_operators;
-
-// One page from the source: the outcome of the GET (its errors decide fallbacks) and, when it
-// succeeded, the parsed page. The body is freed once parsed.
-struct fetched {
-  core::result<std::string> body = core::make_error(core::errc::cancelled, "not fetched");
-  std::optional<core::result<dataverse::page>> page;
-};
-
-boost::asio::awaitable<fetched> fetch(page_source* source, std::string url, config::table_spec const* spec) {
-  fetched out;
-  bool const lookup_targets =
-      std::any_of(spec->columns.begin(), spec->columns.end(), [](config::column_spec const& c) { return c.polymorphic; });
-  // Every field of a row, its id and version.
-  std::size_t const values = config::fields_of(*spec).size() + 2;
-  out.body = co_await source->get(std::move(url), lookup_targets, values);
-  if (out.body) {
-    out.page = dataverse::parse_page(*out.body, *spec);
-    // Not `= std::string()`: libstdc++ copies a short string into the old buffer and keeps its
-    // capacity, so a page's body stayed in memory until the next page was parsed.
-    std::string().swap(*out.body);
-  }
-  co_return out;
-}
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -137,121 +115,119 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   core::log::info("cycle.start", {{"table", spec.table}, {"kind", store::to_string(p.kind)}, {"reason", p.reason},
                                   {"resumed", p.resuming ? "yes" : "no"}});
 
-  std::string url = p.url;
-  bool first_fetch = true;
-  dataverse::link_guard links(dataverse_.url, url);
-  // The next page, when it was fetched and parsed while the previous one was being staged.
-  std::optional<fetched> prefetched;
-  for (;;) {
-    // Not a conditional expression: with co_await in an operand of `?:`, gcc 12 handed the parser
-    // a body that was not there.
-    fetched f;
-    if (prefetched)
-      f = std::move(*prefetched);
-    else
-      f = co_await fetch(&source_, url, &spec);
-    prefetched.reset();
-    auto const& body = f.body;
-    if (!body) {
-      auto const& e = body.error();
-      if (!fell_back && e.code == core::errc::token_expired) {
-        core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
-        plan next{cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false};
-        if (auto r = co_await writer.run([&] { return restart_as(next); }); !r)
-          co_return r.error();
-      } else if (!fell_back && p.resuming && first_fetch && e.code == core::errc::http_status) {
-        // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
-        // failures are not a refusal: they keep the staged pages for the next attempt.
-        core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
-        auto state_now = co_await writer.run([&] { return db_.load_state(spec.table); });
-        if (!state_now) co_return state_now.error();
-        remembered fresh = to_remembered(*state_now);
-        fresh.in_progress.reset();
-        fresh.cursor.reset();
-        plan next = make_plan(fresh, dataverse::initial_url(dataverse_, spec));
-        if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
-      } else {
-        co_return e;
-      }
-      if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
-      progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
-      report.kind = p.kind;
-      report.reason = p.reason;
-      report.resumed = false;
-      url = p.url;
-      first_fetch = true;
-      links = dataverse::link_guard(dataverse_.url, url);
-      continue;
-    }
-    first_fetch = false;
-    ++report.pages;
-    core::crash_point("after_fetch");
-
-    auto& page = *f.page;
-    if (!page) co_return page.error();
-    if (auto ok = links.check(*page); !ok) co_return ok.error();
-
-    if (page->next_link) {
-      // The store thread writes this page while this thread fetches and parses the next one. A
-      // page that fails to stage ends the cycle; the next page, fetched meanwhile, is dropped.
-      auto [next, staged] = co_await (fetch(&source_, *page->next_link, &spec) &&
-                                      writer.run([&] { return db_.stage_page(spec, *page, *page->next_link); }));
-      if (!staged) co_return staged.error();
-      prefetched = std::move(next);
-      core::crash_point("after_commit");
-      core::log::debug("cycle.page", {{"table", spec.table}, {"page", report.pages},
-                                      {"rows", page->upserts.size()}, {"deletes", page->deletes.size()}});
-      progress.rows_done += static_cast<std::int64_t>(page->upserts.size() + page->deletes.size());
-      if (progress.kind == cycle_kind::full && !progress.rows_expected && !asked_estimate && !spec.logical_name.empty()) {
-        // A read of more than one page: worth an estimate of its end. Only an estimate: without
-        // one, progress shows rows and rate but no percentage or time left.
-        asked_estimate = true;
-        auto estimate = co_await source_.row_estimate(spec.logical_name);
-        if (estimate) {
-          progress.rows_expected = *estimate;
-          (void)co_await writer.run([&] { return db_.record_rows_expected(spec.table, *estimate); });
+  // Pages are fetched ahead of the one being written (page_pipeline), at most this many waiting.
+  constexpr std::size_t pages_ahead = 2;
+  page_pipeline pages(co_await boost::asio::this_coro::executor, source_, spec, dataverse_.url, pages_ahead);
+  pages.start(p.url);
+  auto read = [&]() -> boost::asio::awaitable<core::result<cycle_report>> {
+    // However the cycle ends, nothing more is fetched for it.
+    struct close_pipeline {
+      page_pipeline& pipeline;
+      ~close_pipeline() { pipeline.close(); }
+    } closer{pages};
+    bool first_fetch = true;
+    for (;;) {
+      fetched f = co_await pages.next();
+      auto const& body = f.body;
+      if (!body) {
+        auto const& e = body.error();
+        if (!fell_back && e.code == core::errc::token_expired) {
+          core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
+          plan next{cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false};
+          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
+        } else if (!fell_back && p.resuming && first_fetch && e.code == core::errc::http_status) {
+          // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
+          // failures are not a refusal: they keep the staged pages for the next attempt.
+          core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
+          auto state_now = co_await writer.run([&] { return db_.load_state(spec.table); });
+          if (!state_now) co_return state_now.error();
+          remembered fresh = to_remembered(*state_now);
+          fresh.in_progress.reset();
+          fresh.cursor.reset();
+          plan next = make_plan(fresh, dataverse::initial_url(dataverse_, spec));
+          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
         } else {
-          core::log::debug("cycle.no_estimate", {{"table", spec.table}, {"error", estimate.error().message}});
+          co_return e;
         }
+        if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r)
+          co_return r.error();
+        progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
+        report.kind = p.kind;
+        report.reason = p.reason;
+        report.resumed = false;
+        first_fetch = true;
+        pages.start(p.url);
+        continue;
       }
-      if (auto const now = clock::now(); now - last_progress_log >= progress_log_period) {
-        last_progress_log = now;
-        auto const rate = static_cast<std::int64_t>(progress.rate(now));
-        if (auto eta = progress.eta(now))
-          core::log::info("cycle.progress", {{"table", spec.table}, {"kind", store::to_string(progress.kind)},
-                                             {"rows", progress.rows_done}, {"rows_expected", *progress.rows_expected},
-                                             {"rows_per_s", rate}, {"eta_s", static_cast<std::int64_t>(eta->count())}});
-        else
-          core::log::info("cycle.progress", {{"table", spec.table}, {"kind", store::to_string(progress.kind)},
-                                             {"rows", progress.rows_done}, {"rows_per_s", rate}});
-      }
-      url = *page->next_link;
-      continue;
-    }
-    if (!page->delta_link)
-      co_return core::make_error(core::errc::protocol, "the last page has neither @odata.nextLink nor @odata.deltaLink");
+      first_fetch = false;
+      ++report.pages;
+      core::crash_point("after_fetch");
 
-    auto totals = co_await writer.run([&] { return db_.finish_cycle(spec, *page, *page->delta_link, unix_now()); });
-    if (!totals) co_return totals.error();
-    core::crash_point("after_commit");
-    // The checkpoint the final commit left runs on the store thread (which alone reads whether one
-    // is due); a failure is only logged, as the next commit's automatic checkpoint, or closing the
-    // database, does the same work.
-    writer.post([this] {
-      if (auto r = db_.checkpoint_after_cycle(); !r) core::log::warn("store.checkpoint_failed", {{"error", r.error().message}});
-    });
-    report.upserts = totals->upserts;
-    report.deletes = totals->deletes;
-    report.rejects = totals->rejects;
-    report.rows = totals->rows;
-    report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
-    core::log::info("cycle.done", {{"table", spec.table}, {"kind", store::to_string(report.kind)}, {"reason", report.reason},
-                                   {"pages", report.pages}, {"upserts", report.upserts}, {"deletes", report.deletes},
-                                   {"rejects", report.rejects}, {"rows", report.rows},
-                                   {"duration_ms", report.duration.count()},
-                                   {"link", core::log::fingerprint(*page->delta_link)}});
-    co_return report;
-  }
+      // A page that cannot be parsed, or whose links leave the service, ends the cycle.
+      auto& page = *f.page;
+      if (!page) co_return page.error();
+
+      if (page->next_link) {
+        // The io thread fetches and parses the next pages meanwhile. A page that fails to stage
+        // ends the cycle; the pages fetched ahead are dropped.
+        auto staged = co_await writer.run([&] { return db_.stage_page(spec, *page, *page->next_link); });
+        if (!staged) co_return staged.error();
+        core::crash_point("after_commit");
+        core::log::debug("cycle.page", {{"table", spec.table}, {"page", report.pages},
+                                        {"rows", page->upserts.size()}, {"deletes", page->deletes.size()}});
+        progress.rows_done += static_cast<std::int64_t>(page->upserts.size() + page->deletes.size());
+        if (progress.kind == cycle_kind::full && !progress.rows_expected && !asked_estimate && !spec.logical_name.empty()) {
+          // A read of more than one page: worth an estimate of its end. Only an estimate: without
+          // one, progress shows rows and rate but no percentage or time left.
+          asked_estimate = true;
+          auto estimate = co_await source_.row_estimate(spec.logical_name);
+          if (estimate) {
+            progress.rows_expected = *estimate;
+            (void)co_await writer.run([&] { return db_.record_rows_expected(spec.table, *estimate); });
+          } else {
+            core::log::debug("cycle.no_estimate", {{"table", spec.table}, {"error", estimate.error().message}});
+          }
+        }
+        if (auto const now = clock::now(); now - last_progress_log >= progress_log_period) {
+          last_progress_log = now;
+          auto const rate = static_cast<std::int64_t>(progress.rate(now));
+          if (auto eta = progress.eta(now))
+            core::log::info("cycle.progress", {{"table", spec.table}, {"kind", store::to_string(progress.kind)},
+                                               {"rows", progress.rows_done}, {"rows_expected", *progress.rows_expected},
+                                               {"rows_per_s", rate}, {"eta_s", static_cast<std::int64_t>(eta->count())}});
+          else
+            core::log::info("cycle.progress", {{"table", spec.table}, {"kind", store::to_string(progress.kind)},
+                                               {"rows", progress.rows_done}, {"rows_per_s", rate}});
+        }
+        continue;
+      }
+      if (!page->delta_link)
+        co_return core::make_error(core::errc::protocol, "the last page has neither @odata.nextLink nor @odata.deltaLink");
+
+      auto totals = co_await writer.run([&] { return db_.finish_cycle(spec, *page, *page->delta_link, unix_now()); });
+      if (!totals) co_return totals.error();
+      core::crash_point("after_commit");
+      // The checkpoint the final commit left runs on the store thread (which alone reads whether
+      // one is due); a failure is only logged, as the next commit's automatic checkpoint, or
+      // closing the database, does the same work.
+      writer.post([this] {
+        if (auto r = db_.checkpoint_after_cycle(); !r)
+          core::log::warn("store.checkpoint_failed", {{"error", r.error().message}});
+      });
+      report.upserts = totals->upserts;
+      report.deletes = totals->deletes;
+      report.rejects = totals->rejects;
+      report.rows = totals->rows;
+      report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
+      core::log::info("cycle.done", {{"table", spec.table}, {"kind", store::to_string(report.kind)},
+                                     {"reason", report.reason}, {"pages", report.pages}, {"upserts", report.upserts},
+                                     {"deletes", report.deletes}, {"rejects", report.rejects}, {"rows", report.rows},
+                                     {"duration_ms", report.duration.count()},
+                                     {"link", core::log::fingerprint(*page->delta_link)}});
+      co_return report;
+    }
+  };
+  co_return co_await (pages.run() && read());
 }
 
 }  // namespace dvsync::sync
