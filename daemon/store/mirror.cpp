@@ -362,16 +362,14 @@ core::result<void> database::ensure_table(config::table_spec const& spec) {
   bool const kept = *kept_row && kept_query->column_int(0) != 0;
   kept_query->reset();
   if (auto r = ensure_mode_table(conn_, *layout, spec, unix_now(), kept); !r) return r;
-  auto mode = conn_.prepare("UPDATE dvsync_table_state SET mode_kept = ?2 WHERE table_name = ?1 AND mode_kept IS NOT ?2");
-  if (!mode) return mode.error();
-  mode->bind_text(1, spec.table);
-  mode->bind_text(2, config::to_string(spec.mode));
-  if (auto r = mode->run(); !r) return r;
-  auto fed = conn_.prepare("UPDATE dvsync_table_state SET change_feed = ?2 WHERE table_name = ?1 AND change_feed IS NOT ?2");
-  if (!fed) return fed.error();
-  fed->bind_text(1, spec.table);
-  fed->bind_int(2, spec.change_feed ? 1 : 0);
-  if (auto r = fed->run(); !r) return r;
+  auto kept_now = conn_.prepare(
+      "UPDATE dvsync_table_state SET change_feed = ?2, mode_kept = ?3 WHERE table_name = ?1 AND "
+      "(change_feed IS NOT ?2 OR mode_kept IS NOT ?3)");
+  if (!kept_now) return kept_now.error();
+  kept_now->bind_text(1, spec.table);
+  kept_now->bind_int(2, spec.change_feed ? 1 : 0);
+  kept_now->bind_text(3, config::to_string(spec.mode));
+  if (auto r = kept_now->run(); !r) return r;
   if (created) {
     // A table made anew: whatever was remembered of its rows is gone.
     mirror_rows_.erase(spec.table);

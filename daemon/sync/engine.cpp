@@ -12,8 +12,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <algorithm>
-#include <functional>
 #include <optional>
 
 namespace dvsync::sync {

@@ -54,6 +54,18 @@ class change_feed_test : public store_test {
     return out;
   }
 
+  // Every row of `sql`, its columns joined by ':'.
+  static V rows_of(connection& c, std::string const& sql) {
+    auto st = c.prepare(sql);
+    V out;
+    while (st->step().value()) {
+      std::string row;
+      for (int i = 0; i < st->column_count(); ++i) row += (i ? ":" : "") + st->column_text(i);
+      out.push_back(row);
+    }
+    return out;
+  }
+
   // A consumer: replays the whole feed into a table of its own keyed by the id, as the documented
   // example does, and returns the rows that differ from the mirror, either way (none when equal).
   static std::int64_t replay_differences(connection& c) {
@@ -341,13 +353,9 @@ TEST_F(change_feed_test, history_turned_off_and_on_again_catches_up_with_the_mir
   delta(db, books(), page, "link-2", 2000);  // mode mirror: the history table is left alone
   delta(db, history, dataverse::page{}, "link-3", 3000);
   auto c = consumer();
-  V rows;
-  auto st = c.prepare(
-      "SELECT sample_bookid, sample_name, dvsync_version, dvsync_valid_to IS NULL FROM sample_book_history "
-      "ORDER BY sample_bookid, dvsync_history_id");
-  while (st->step().value())
-    rows.push_back(fmt::format("{}:{}:{}:{}", st->column_text(0), st->column_text(1), st->column_text(2),
-                               st->column_text(3) == "1" ? "current" : "closed"));
+  auto const rows = rows_of(c,
+                            "SELECT sample_bookid, sample_name, dvsync_version, CASE WHEN dvsync_valid_to IS NULL THEN "
+                            "'current' ELSE 'closed' END FROM sample_book_history ORDER BY sample_bookid, dvsync_history_id");
   EXPECT_EQ(rows, (V{"a:a:1:closed", "a:a v2:2:current", "b:b:1:closed", "c:c:3:current", "k:k:1:current"}));
   // Each current row is the mirror's, and it happened once: the next cycles change nothing more.
   delta(db, history, dataverse::page{}, "link-4", 4000);
@@ -368,13 +376,9 @@ TEST_F(change_feed_test, soft_delete_turned_off_and_on_again_marks_what_went_and
   delta(db, fed_books(config::table_mode::history, false), page, "link-2", 2000);
   delta(db, soft, dataverse::page{}, "link-3", 3000);
   auto c = consumer();
-  V rows;
-  auto st = c.prepare(
-      "SELECT sample_bookid, sample_name, dvsync_version, dvsync_deleted_at IS NULL FROM sample_book_all "
-      "ORDER BY sample_bookid");
-  while (st->step().value())
-    rows.push_back(fmt::format("{}:{}:{}:{}", st->column_text(0), st->column_text(1), st->column_text(2),
-                               st->column_text(3) == "1" ? "live" : "deleted"));
+  auto const rows = rows_of(c,
+                            "SELECT sample_bookid, sample_name, dvsync_version, CASE WHEN dvsync_deleted_at IS NULL THEN "
+                            "'live' ELSE 'deleted' END FROM sample_book_all ORDER BY sample_bookid");
   EXPECT_EQ(rows, (V{"a:a v2:2:live", "b:b:1:deleted", "c:c:3:live"}));
 }
 
