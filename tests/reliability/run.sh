@@ -119,8 +119,8 @@ EOF
     echo "moment of that window (SIGKILL), restarts it to completion and applies the oracle. Initial"
     echo "sync: a fresh database each run. Deltas: 10-20% of the rows created, updated or deleted"
     echo "before each run. *Pages refetched* counts pages fetched both before the kill and after the"
-    echo "restart: at most the pages in flight, which are two since the engine fetches page k+1 while it"
-    echo "commits page k. \`DVSYNC_RELIABILITY_SEED\` replays the kill times."
+    echo "restart: at most the pages in flight, which are three since the engine fetches ahead while it"
+    echo "commits page k, up to two pages waiting. \`DVSYNC_RELIABILITY_SEED\` replays the kill times."
     echo
     echo "| Figure | Value | Note |"
     echo "|---|---|---|"
