@@ -86,6 +86,10 @@ void print_text(std::vector<store::table_status> const& tables, std::optional<in
     if (t.change_feed)
       std::printf("  change feed:  %s\n", t.feed_last_seq ? fmt::format("last seq {}", *t.feed_last_seq).c_str()
                                                          : "no change fed yet");
+    if (t.lookup_targets_lost_at)
+      std::printf("  lookup targets: not asked since %s, when the service lost a delta link with them "
+                  "(`dvsync resync` asks again)\n",
+                  when(t.lookup_targets_lost_at, now).c_str());
     if (t.resync_requested) std::printf("  full resync requested for the next cycle\n");
     std::printf("  last error:   %s\n",
                 t.last_error ? fmt::format("{} at {}", *t.last_error, when(t.last_error_at, now)).c_str() : "none");
@@ -123,6 +127,7 @@ void print_json(std::vector<store::table_status> const& tables, std::optional<in
                        {"deletes", t.last_cycle_deletes}, {"rejects", t.last_cycle_rejects}};
     o["full_resyncs"] = t.full_resyncs;
     o["change_feed"] = t.change_feed ? boost::json::value(boost::json::object{{"last_seq", opt(t.feed_last_seq)}}) : nullptr;
+    o["lookup_targets_lost_at"] = opt(t.lookup_targets_lost_at);
     out.push_back(std::move(o));
   }
   boost::json::object doc{{"now", now}, {"change_retention_days", opt(retention_days)}, {"tables", std::move(out)}};

@@ -102,6 +102,9 @@ class database {
   core::result<void> record_attempt(std::string const& table, std::int64_t now);
   // The service's estimate of the rows of the table whose full read is in progress (progress, ETA).
   core::result<void> record_rows_expected(std::string const& table, std::int64_t rows);
+  // The service lost the delta link of a read that asked for lookup targets: the table's reads
+  // stop asking until a resync is requested.
+  core::result<void> record_lookup_targets_lost(std::string const& table, std::int64_t now);
   core::result<void> record_failure(std::string const& table, std::string const& message, std::int64_t now);
   // Every table with state, by name, read in one snapshot.
   core::result<std::vector<table_status>> read_status(std::int64_t now);

@@ -13,7 +13,7 @@ constexpr const char* state_columns =
     "table_name, entity_set, delta_link, delta_link_at, cycle_kind, cycle_reason, cursor, cycle_started_at, "
     "pages_staged, resync_requested, resync_reason, last_attempt_at, last_success_at, last_error, last_error_at, "
     "last_cycle_upserts, last_cycle_deletes, last_cycle_rejects, last_cycle_pages, full_resyncs, mirror_rows, "
-    "rows_staged, rows_expected, change_feed, feed_last_seq";
+    "rows_staged, rows_expected, change_feed, feed_last_seq, lookup_targets_lost_at";
 
 // Long messages (a whole HTML error page, say) would bloat the state row and status output.
 constexpr std::size_t max_error_bytes = 2000;
@@ -45,6 +45,7 @@ table_state read_state_row(statement const& st) {
   s.rows_expected = st.column_optional_int(22);
   s.change_feed = st.column_int(23) != 0;
   s.feed_last_seq = st.column_optional_int(24);
+  s.lookup_targets_lost_at = st.column_optional_int(25);
   return s;
 }
 
@@ -105,8 +106,11 @@ core::result<table_state> database::load_state(std::string const& table) {
 core::result<bool> database::request_resync(std::string const& table, std::string const& reason) {
   auto const one_at_a_time = serialize();
   if (auto r = durability(true); !r) return r.error();
+  // A requested resync also asks for lookup targets again: the way to try once more after the
+  // service lost a delta link with them.
   auto st = conn_.prepare(
-      "UPDATE dvsync_table_state SET resync_requested = 1, resync_reason = ?2 WHERE table_name = ?1");
+      "UPDATE dvsync_table_state SET resync_requested = 1, resync_reason = ?2, lookup_targets_lost_at = NULL "
+      "WHERE table_name = ?1");
   if (!st) return st.error();
   st->bind_text(1, table);
   st->bind_text(2, reason);
@@ -123,6 +127,18 @@ core::result<void> database::record_attempt(std::string const& table, std::int64
   auto st = conn_.prepare(
       "INSERT INTO dvsync_table_state (table_name, entity_set, last_attempt_at) VALUES (?1, '', ?2) "
       "ON CONFLICT (table_name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at");
+  if (!st) return st.error();
+  st->bind_text(1, table);
+  st->bind_int(2, now);
+  return st->run();
+}
+
+core::result<void> database::record_lookup_targets_lost(std::string const& table, std::int64_t now) {
+  auto const one_at_a_time = serialize();
+  // Commits are ordered in the WAL: a cursor staged by the read without targets, which a crash
+  // could resume, is never kept without this.
+  if (auto r = durability(false); !r) return r;
+  auto st = conn_.prepare("UPDATE dvsync_table_state SET lookup_targets_lost_at = ?2 WHERE table_name = ?1");
   if (!st) return st.error();
   st->bind_text(1, table);
   st->bind_int(2, now);
@@ -213,6 +229,7 @@ core::result<std::vector<table_status>> database::read_status(std::int64_t now) 
     t.full_resyncs = s.full_resyncs;
     t.change_feed = s.change_feed;
     t.feed_last_seq = s.feed_last_seq;
+    t.lookup_targets_lost_at = s.lookup_targets_lost_at;
     out.push_back(std::move(t));
   }
   return out;

@@ -40,6 +40,9 @@ struct table_state {
   std::optional<std::int64_t> mirror_rows;          // as the last cycle's commit left them; none: not known
   std::int64_t rows_staged = 0;                     // rows of the pages staged by the cycle in progress
   std::optional<std::int64_t> rows_expected;        // the service's estimate of the table's rows
+  // When the service lost the delta link of a read that asked for lookup targets; set: reads no
+  // longer ask (until a requested resync).
+  std::optional<std::int64_t> lookup_targets_lost_at;
 };
 
 enum class phase {
@@ -80,6 +83,7 @@ struct table_status {
   std::int64_t full_resyncs = 0;
   bool change_feed = false;
   std::optional<std::int64_t> feed_last_seq;
+  std::optional<std::int64_t> lookup_targets_lost_at;
 };
 
 // The counts of a finished cycle. Upserts: rows written to the mirror (after duplicates within

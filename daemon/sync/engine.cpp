@@ -12,6 +12,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <optional>
 
 namespace dvsync::sync {
@@ -82,7 +83,8 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   plan p = make_plan(known, dataverse::initial_url(dataverse_, spec));
 
   // A plan may be replaced once by a fallback: an expired token turns a delta into a full resync,
-  // a refused cursor restarts the interrupted cycle from its beginning.
+  // a refused cursor restarts the interrupted cycle from its beginning, and so does a read that
+  // lost its delta link while asking for lookup targets (without asking, this time).
   bool fell_back = false;
   auto restart_as = [&](plan next) -> core::result<void> {
     fell_back = true;
@@ -90,6 +92,21 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     p = std::move(next);
     return {};
   };
+  // The plan the state makes once the cycle in progress is forgotten: a delta from the stored
+  // link, or a full read.
+  auto from_the_beginning = [&]() -> core::result<plan> {
+    auto now = db_.load_state(spec.table);
+    if (!now) return now.error();
+    remembered fresh = to_remembered(*now);
+    fresh.in_progress.reset();
+    fresh.cursor.reset();
+    return make_plan(fresh, dataverse::initial_url(dataverse_, spec));
+  };
+  // The target table of a polymorphic lookup comes only in an annotation, and a service was seen
+  // to drop the delta link of a tracked read that asked for annotations (dataverse-protocol.md).
+  bool lookup_targets = !state->lookup_targets_lost_at &&
+                        std::any_of(spec.columns.begin(), spec.columns.end(),
+                                    [](config::column_spec const& c) { return c.polymorphic; });
 
   if (p.begin) {
     if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
@@ -116,7 +133,7 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   // Pages are fetched ahead of the one being written (page_pipeline), at most this many waiting.
   constexpr std::size_t pages_ahead = 2;
   page_pipeline pages(co_await boost::asio::this_coro::executor, source_, spec, dataverse_.url, pages_ahead);
-  pages.start(p.url);
+  pages.start(p.url, lookup_targets);
   auto read = [&]() -> boost::asio::awaitable<core::result<cycle_report>> {
     // However the cycle ends, nothing more is fetched for it.
     struct close_pipeline {
@@ -124,6 +141,17 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       ~close_pipeline() { pipeline.close(); }
     } closer{pages};
     bool first_fetch = true;
+    // After a fallback has replaced the plan: the cycle begins again.
+    auto begin_again = [&]() -> boost::asio::awaitable<core::result<void>> {
+      if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
+      progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
+      report.kind = p.kind;
+      report.reason = p.reason;
+      report.resumed = false;
+      first_fetch = true;
+      pages.start(p.url, lookup_targets);
+      co_return core::result<void>{};
+    };
     for (;;) {
       fetched f = co_await pages.next();
       auto const& body = f.body;
@@ -137,24 +165,13 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
           // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
           // failures are not a refusal: they keep the staged pages for the next attempt.
           core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
-          auto state_now = co_await writer.run([&] { return db_.load_state(spec.table); });
-          if (!state_now) co_return state_now.error();
-          remembered fresh = to_remembered(*state_now);
-          fresh.in_progress.reset();
-          fresh.cursor.reset();
-          plan next = make_plan(fresh, dataverse::initial_url(dataverse_, spec));
-          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
+          auto next = co_await writer.run([&] { return from_the_beginning(); });
+          if (!next) co_return next.error();
+          if (auto r = co_await writer.run([&] { return restart_as(*next); }); !r) co_return r.error();
         } else {
           co_return e;
         }
-        if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r)
-          co_return r.error();
-        progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
-        report.kind = p.kind;
-        report.reason = p.reason;
-        report.resumed = false;
-        first_fetch = true;
-        pages.start(p.url);
+        if (auto r = co_await begin_again(); !r) co_return r.error();
         continue;
       }
       first_fetch = false;
@@ -198,6 +215,23 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
                                                {"rows", progress.rows_done}, {"rows_per_s", rate}});
         }
         continue;
+      }
+      if (!page->delta_link && lookup_targets) {
+        // Remembered even when this cycle cannot fall back any more, so that the next one does
+        // not ask. The rows this read staged are dropped with the cycle.
+        lookup_targets = false;
+        if (auto r = co_await writer.run([&] { return db_.record_lookup_targets_lost(spec.table, unix_now()); }); !r)
+          co_return r.error();
+        if (!fell_back) {
+          core::log::warn("cycle.lookup_targets_lost_delta_link",
+                          {{"table", spec.table}, {"kind", store::to_string(p.kind)},
+                           {"action", "read again without lookup targets (their type columns stay NULL)"}});
+          auto next = co_await writer.run([&] { return from_the_beginning(); });
+          if (!next) co_return next.error();
+          if (auto r = co_await writer.run([&] { return restart_as(*next); }); !r) co_return r.error();
+          if (auto r = co_await begin_again(); !r) co_return r.error();
+          continue;
+        }
       }
       if (!page->delta_link)
         co_return core::make_error(core::errc::protocol, "the last page has neither @odata.nextLink nor @odata.deltaLink");

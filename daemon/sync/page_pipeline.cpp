@@ -22,8 +22,9 @@ page_pipeline::page_pipeline(asio::any_io_executor ex, page_source& source, conf
       producer_wake_(ex, asio::steady_timer::time_point::max()),
       consumer_wake_(ex, asio::steady_timer::time_point::max()) {}
 
-void page_pipeline::start(std::string url) {
+void page_pipeline::start(std::string url, bool lookup_targets) {
   start_url_ = std::move(url);
+  start_lookup_targets_ = lookup_targets;
   producer_wake_.cancel();
 }
 
@@ -41,10 +42,8 @@ asio::awaitable<void> page_pipeline::wait(asio::steady_timer& t) {
   (void)ec;
 }
 
-asio::awaitable<fetched> page_pipeline::fetch(std::string url) {
+asio::awaitable<fetched> page_pipeline::fetch(std::string url, bool lookup_targets) {
   fetched out;
-  bool const lookup_targets = std::any_of(spec_.columns.begin(), spec_.columns.end(),
-                                          [](config::column_spec const& c) { return c.polymorphic; });
   // Every field of a row, its id and version.
   std::size_t const values = config::fields_of(spec_).size() + 2;
   out.body = co_await source_.get(std::move(url), lookup_targets, values);
@@ -74,11 +73,12 @@ asio::awaitable<void> page_pipeline::run() {
     if (closed_) break;
     std::string url = std::move(*start_url_);
     start_url_.reset();
+    bool const lookup_targets = start_lookup_targets_;
     dataverse::link_guard links(dataverse_url_, url);
     for (bool more = true; more && !closed_;) {
       while (!closed_ && ready_.size() >= depth_) co_await wait(producer_wake_);
       if (closed_) break;
-      fetched f = co_await fetch(url);
+      fetched f = co_await fetch(url, lookup_targets);
       more = false;
       if (f.page && *f.page) {
         if (auto ok = links.check(**f.page); !ok) {

@@ -41,7 +41,8 @@ class page_pipeline {
 
   // Reads from `url` (a cycle's first URL, or its cursor): the first page answers it. Called
   // before the first next(), and again only after next() has returned a page that ends the read.
-  void start(std::string url);
+  // `lookup_targets`: ask for the target table of polymorphic lookups (an annotation).
+  void start(std::string url, bool lookup_targets);
 
   // The next page in order.
   boost::asio::awaitable<fetched> next();
@@ -54,13 +55,14 @@ class page_pipeline {
 
  private:
   boost::asio::awaitable<void> wait(boost::asio::steady_timer& t);
-  boost::asio::awaitable<fetched> fetch(std::string url);
+  boost::asio::awaitable<fetched> fetch(std::string url, bool lookup_targets);
 
   page_source& source_;
   config::table_spec const& spec_;
   std::string dataverse_url_;
   std::size_t depth_;
   std::optional<std::string> start_url_;
+  bool start_lookup_targets_ = false;
   std::deque<fetched> ready_;
   bool closed_ = false;
   boost::asio::steady_timer producer_wake_;

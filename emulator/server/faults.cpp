@@ -40,11 +40,27 @@ void read_match(json::value const& v, fault& f) {
       f.method = string_field(value, "match.method");
     } else if (key == "path") {
       f.path = string_field(value, "match.path");
+    } else if (key == "prefer") {
+      f.prefer = string_field(value, "match.prefer");
     } else if (key == "skip") {
       f.skip = static_cast<int>(integer_field(value, "match.skip", 0, std::numeric_limits<int>::max()));
     } else {
       throw bad_fault{"match: unknown field '" + std::string(key) + "'"};
     }
+  }
+}
+
+// true: both links; "next" or "delta": that one alone (a service that loses only the delta link
+// of a read's last page, as reported with annotations: reference/dataverse-protocol.md).
+void read_drop_links(json::value const& v, fault& f) {
+  if (v.is_bool()) {
+    f.drop_next_link = f.drop_delta_link = v.as_bool();
+  } else if (v.is_string() && v.as_string() == "next") {
+    f.drop_next_link = true;
+  } else if (v.is_string() && v.as_string() == "delta") {
+    f.drop_delta_link = true;
+  } else {
+    throw bad_fault{"drop_links: expected true, false, \"next\" or \"delta\""};
   }
 }
 
@@ -93,8 +109,8 @@ fault read_fault(json::value const& v) {
       f.reset = bool_field(value, "reset");
       acts = acts || f.reset;
     } else if (key == "drop_links") {
-      f.drop_links = bool_field(value, "drop_links");
-      acts = acts || f.drop_links;
+      read_drop_links(value, f);
+      acts = acts || f.drop_next_link || f.drop_delta_link;
     } else if (key == "corrupt_json") {
       f.corrupt_json = bool_field(value, "corrupt_json");
       acts = acts || f.corrupt_json;
@@ -114,8 +130,9 @@ fault read_fault(json::value const& v) {
   return f;
 }
 
-bool matches(fault const& f, std::string_view method, std::string_view target) {
+bool matches(fault const& f, std::string_view method, std::string_view target, std::string_view prefer) {
   if (!f.method.empty() && !same_name(f.method, method)) return false;
+  if (!f.prefer.empty() && prefer.find(f.prefer) == std::string_view::npos) return false;
   return target.find(f.path) != std::string_view::npos;
 }
 
@@ -154,10 +171,10 @@ void fault_script::clear() {
   applied_total_ = 0;
 }
 
-std::optional<fault> fault_script::take(std::string_view method, std::string_view target) {
+std::optional<fault> fault_script::take(std::string_view method, std::string_view target, std::string_view prefer) {
   for (auto& f : faults_) {
     bool exhausted = f.count >= 0 && f.applied >= f.count;
-    if (exhausted || !matches(f, method, target)) continue;
+    if (exhausted || !matches(f, method, target, prefer)) continue;
     if (f.skipped < f.skip) {
       ++f.skipped;
       continue;
@@ -181,12 +198,12 @@ std::string fault_script::report() const {
   return json::serialize(json::object{{"faults", std::move(list)}, {"applied_total", applied_total_}});
 }
 
-std::string without_links(std::string const& body) {
+std::string without_links(std::string const& body, bool next_link, bool delta_link) {
   json::error_code ec;
   auto doc = json::parse(body, ec);
   if (ec || !doc.is_object()) return body;
-  doc.as_object().erase("@odata.nextLink");
-  doc.as_object().erase("@odata.deltaLink");
+  if (next_link) doc.as_object().erase("@odata.nextLink");
+  if (delta_link) doc.as_object().erase("@odata.deltaLink");
   return json::serialize(doc);
 }
 

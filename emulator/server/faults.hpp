@@ -14,9 +14,11 @@ enum class wrong_type_kind { value_number = 1, value_object, row_fields };
 
 struct fault {
   // Match: method (empty: any), a substring of the raw request target (path and query; empty:
-  // any), and how many matching requests to let through untouched first.
+  // any), a substring of the Prefer header (empty: any, even none), and how many matching
+  // requests to let through untouched first.
   std::string method;
   std::string path;
+  std::string prefer;
   int skip = 0;
   int count = 1;  // matching requests it applies to; -1: all of them
 
@@ -27,7 +29,8 @@ struct fault {
   std::chrono::milliseconds delay{0};
   std::optional<std::size_t> truncate_after;  // body bytes sent before the connection closes
   bool reset = false;
-  bool drop_links = false;
+  bool drop_next_link = false;
+  bool drop_delta_link = false;
   bool corrupt_json = false;
   std::optional<wrong_type_kind> wrong_types;
 
@@ -44,7 +47,7 @@ class fault_script {
   void clear();
 
   // The fault that applies to this request, if any; counts it as applied.
-  std::optional<fault> take(std::string_view method, std::string_view target);
+  std::optional<fault> take(std::string_view method, std::string_view target, std::string_view prefer = {});
 
   // `{"faults":[{...as given, "remaining","skipped","applied"}],"applied_total":N}`
   std::string report() const;
@@ -55,7 +58,7 @@ class fault_script {
 };
 
 // Body rewrites. A body that is not a JSON object is returned unchanged by the first and last.
-std::string without_links(std::string const& body);
+std::string without_links(std::string const& body, bool next_link, bool delta_link);
 std::string corrupted_json(std::string const& body);
 std::string with_wrong_types(std::string const& body, wrong_type_kind kind);
 

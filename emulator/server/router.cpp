@@ -98,7 +98,7 @@ reply router::route(http_request const& r, clock::time_point now) {
     out.started = now;
   }
 
-  auto f = faults_.take(r.method, r.target);
+  auto f = faults_.take(r.method, r.target, header_value(r.headers, "Prefer").value_or(""));
   if (f) {
     out.delay = f->delay;
     if (f->reset) {
@@ -117,7 +117,8 @@ reply router::route(http_request const& r, clock::time_point now) {
   }
 
   if (is_web_api) set_header(out.response.headers, "x-ms-dop-hint", std::to_string(settings_.dop_hint));
-  if (f && f->drop_links) out.response.body = without_links(out.response.body);
+  if (f && (f->drop_next_link || f->drop_delta_link))
+    out.response.body = without_links(out.response.body, f->drop_next_link, f->drop_delta_link);
   if (f && f->wrong_types) out.response.body = with_wrong_types(out.response.body, *f->wrong_types);
   if (f && f->corrupt_json) out.response.body = corrupted_json(out.response.body);
 

@@ -64,7 +64,9 @@ TEST(faults, every_action_is_read) {
   EXPECT_EQ(a->content_type, "application/json");
   EXPECT_EQ(s.take("GET", "/")->delay, std::chrono::milliseconds(250));
   EXPECT_EQ(s.take("GET", "/")->truncate_after, 10u);
-  EXPECT_TRUE(s.take("GET", "/")->drop_links);
+  auto dropped = s.take("GET", "/");
+  EXPECT_TRUE(dropped->drop_next_link);
+  EXPECT_TRUE(dropped->drop_delta_link);
   EXPECT_TRUE(s.take("GET", "/")->corrupt_json);
   EXPECT_EQ(s.take("GET", "/")->wrong_types, wrong_type_kind::row_fields);
 }
@@ -88,6 +90,8 @@ TEST(faults, a_bad_script_is_refused_with_the_index_and_field_and_leaves_the_old
       {R"([{"match":{"verb":"GET"},"status":500}])", "match: unknown field 'verb'"},
       {R"([{"retry_after":5,"delay_ms":1}])", "need a status"},
       {R"([{"wrong_types":"strings"}])", "wrong_types"},
+      {R"([{"drop_links":"both"}])", "drop_links"},
+      {R"([{"match":{"prefer":1},"status":500}])", "match.prefer"},
   };
   for (auto const& c : cases) {
     auto error = s.load(c.script);
@@ -97,10 +101,23 @@ TEST(faults, a_bad_script_is_refused_with_the_index_and_field_and_leaves_the_old
   EXPECT_EQ(s.take("GET", "/")->status, 500);
 }
 
-TEST(faults, without_links_removes_next_and_delta_links_only) {
+TEST(faults, a_prefer_match_needs_that_text_in_the_prefer_header) {
+  fault_script s;
+  ASSERT_FALSE(s.load(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])"));
+  EXPECT_FALSE(s.take("GET", "/x"));
+  EXPECT_FALSE(s.take("GET", "/x", "odata.track-changes"));
+  auto f = s.take("GET", "/x", R"(odata.track-changes,odata.include-annotations="*")");
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(f->drop_next_link);
+  EXPECT_TRUE(f->drop_delta_link);
+}
+
+TEST(faults, without_links_removes_the_links_asked_for_only) {
   auto body = R"({"@odata.context":"c","value":[{"a":1}],"@odata.nextLink":"n","@odata.deltaLink":"d"})";
-  EXPECT_EQ(without_links(body), R"({"@odata.context":"c","value":[{"a":1}]})");
-  EXPECT_EQ(without_links("plain text"), "plain text");
+  EXPECT_EQ(without_links(body, true, true), R"({"@odata.context":"c","value":[{"a":1}]})");
+  EXPECT_EQ(without_links(body, false, true), R"({"@odata.context":"c","value":[{"a":1}],"@odata.nextLink":"n"})");
+  EXPECT_EQ(without_links(body, true, false), R"({"@odata.context":"c","value":[{"a":1}],"@odata.deltaLink":"d"})");
+  EXPECT_EQ(without_links("plain text", true, true), "plain text");
 }
 
 TEST(faults, corrupted_json_does_not_parse) {

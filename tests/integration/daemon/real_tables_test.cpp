@@ -1002,5 +1002,82 @@ TEST_F(real_tables_test, bad_metadata_stops_only_its_table_and_leaves_its_mirror
   EXPECT_EQ(table_state("account", "last_error"), "");
 }
 
+// 11. A service that drops the delta link of a tracked read asking for annotations, as a 2019
+// report says one did (emulator/README.md, "Annotations with change tracking"): the read is made
+// again without lookup targets, the table syncs with their type columns NULL, the next cycles do
+// not ask, and a requested resync asks again.
+TEST_F(real_tables_test, a_delta_link_lost_with_lookup_targets_reads_again_without_them) {
+  seed("accounts", 2);
+  seed("contacts", 6);
+  write_tables(R"([{"logical_name":"contact"}])", paged(4));
+  faults(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])");
+  auto const annotated_reads = [&] {
+    return json::parse(emulator_->control_get("faults").body).at("applied_total").to_number<std::int64_t>();
+  };
+  auto const typed = [&] {
+    return query_text(db_path_, "SELECT count(*) FROM contact WHERE parentcustomeridtype IS NOT NULL OR owneridtype IS NOT NULL");
+  };
+
+  auto first = once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_TRUE(contains(first.err, "cycle.lookup_targets_lost_delta_link")) << first.err;
+  expect_table_equals_source("contact", "contacts", "contactid", contact_columns);
+  EXPECT_EQ(typed(), "0");
+  EXPECT_NE(table_state("contact", "lookup_targets_lost_at"), "");
+  EXPECT_EQ(working_tables(), "");
+  auto const asked = annotated_reads();
+  EXPECT_EQ(asked, 2);  // the two pages of the first read
+
+  auto status = dvsync({"status"});
+  EXPECT_TRUE(contains(status.out, "lookup targets: not asked since")) << status.out;
+
+  auto const added = create("contacts", R"({"lastname":"Added"})");
+  ASSERT_EQ(api("PATCH", fmt::format("contacts({})", added), R"({"firstname":"Then"})").status, 204);
+  auto second = once();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(contains(second.out, "contact: delta cycle")) << second.out;
+  EXPECT_FALSE(contains(second.err, "lookup_targets_lost")) << second.err;
+  EXPECT_EQ(annotated_reads(), asked);
+  expect_table_equals_source("contact", "contacts", "contactid", contact_columns);
+
+  // Fixed on the service's side: a requested resync asks again, and the targets come back.
+  faults("[]");
+  ASSERT_EQ(dvsync({"resync", "--table", "contact"}).exit_code, 0);
+  EXPECT_EQ(table_state("contact", "lookup_targets_lost_at"), "");
+  auto third = once();
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  expect_table_equals_source("contact", "contacts", "contactid", contact_columns);
+  EXPECT_NE(typed(), "0");
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM contact WHERE (parentcustomerid IS NULL) != (parentcustomeridtype IS NULL) "
+                                 "OR (ownerid IS NULL) != (owneridtype IS NULL)"),
+            "0");
+  EXPECT_EQ(integrity_check(db_path_), "ok");
+}
+
+// 12. The same in a delta: read again from the stored link without lookup targets. The rows it
+// brings lose their targets; the others keep theirs.
+TEST_F(real_tables_test, a_delta_that_loses_its_link_with_lookup_targets_is_read_again_without_them) {
+  seed("accounts", 2);
+  seed("contacts", 4);
+  write_tables(R"([{"logical_name":"contact"}])", paged(4));
+  auto first = once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto const owned = query_text(db_path_, "SELECT count(*) FROM contact WHERE owneridtype IS NOT NULL");
+  ASSERT_EQ(owned, "4");
+
+  faults(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])");
+  auto const changed = query_text(db_path_, "SELECT contactid FROM contact ORDER BY contactid LIMIT 1");
+  ASSERT_EQ(api("PATCH", fmt::format("contacts({})", changed), R"({"firstname":"Changed"})").status, 204);
+  auto second = once();
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_TRUE(contains(second.err, "cycle.lookup_targets_lost_delta_link")) << second.err;
+  EXPECT_TRUE(contains(second.out, "contact: delta cycle")) << second.out;
+  expect_table_equals_source("contact", "contacts", "contactid", contact_columns);
+  EXPECT_EQ(query_text(db_path_, fmt::format("SELECT count(*) FROM contact WHERE owneridtype IS NULL AND contactid = '{}'", changed)),
+            "1");
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM contact WHERE owneridtype IS NOT NULL"), "3");
+  EXPECT_EQ(working_tables(), "");
+}
+
 }  // namespace
 }  // namespace dvsync::test

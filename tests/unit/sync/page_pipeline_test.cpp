@@ -37,8 +37,9 @@ class scripted_source : public page_source {
  public:
   explicit scripted_source(int last) : last_(last) {}
 
-  asio::awaitable<core::result<std::string>> get(std::string url, bool, std::size_t) override {
+  asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets, std::size_t) override {
     requested.push_back(url);
+    asked_lookup_targets.push_back(lookup_targets);
     int const n = std::stoi(url.substr(url.rfind('=') + 1));
     std::string links;
     if (n < last_)
@@ -51,6 +52,7 @@ class scripted_source : public page_source {
   }
 
   std::vector<std::string> requested;
+  std::vector<bool> asked_lookup_targets;  // per request
   std::string next_link_of;
 
  private:
@@ -63,7 +65,7 @@ void with_pipeline(scripted_source& source, std::size_t depth, Consume consume) 
   asio::io_context io;
   auto const spec = books();
   page_pipeline pages(io.get_executor(), source, spec, service, depth);
-  pages.start(page_url(1));
+  pages.start(page_url(1), true);
   auto reader = [&]() -> asio::awaitable<void> {
     struct closer {
       page_pipeline& p;
@@ -143,10 +145,13 @@ TEST(page_pipeline, a_read_started_again_from_another_url_follows_that_one) {
         codes.push_back(std::string(std::get<std::string_view>((*f.page)->upserts.at(0).at(1))));
         if (!(*f.page)->next_link) break;
       }
-      if (read == 0) pages.start(page_url(2));  // as a fallback does, once the read has ended
+      // As a fallback does once the read has ended; this one stops asking for lookup targets.
+      if (read == 0) pages.start(page_url(2), false);
     }
   });
   EXPECT_EQ(codes, (std::vector<std::string>{"c1", "c2", "c3", "c2", "c3"}));
+  // Every page of a read is asked as its start said (with_pipeline's first read asks).
+  EXPECT_EQ(source.asked_lookup_targets, (std::vector<bool>{true, true, true, false, false}));
 }
 
 }  // namespace
