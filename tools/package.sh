@@ -28,6 +28,34 @@ for deb in "${debs[@]}"; do
   dpkg-deb --field "$deb" Package Version Architecture Depends Installed-Size
 done
 
+# Every program must carry what Debian's hardening flags give (./run package builds with them),
+# read from the ELF files as lintian and hardening-check read them: a position-independent
+# executable, read-only relocations bound at start (GNU_RELRO and BIND_NOW), the stack protector
+# (__stack_chk_fail) and fortified libc calls (__*_chk).
+echo "== hardening"
+unpacked=$build/packages/unpacked
+hardening_failed=0
+for deb in "${debs[@]}"; do
+  rm -rf "$unpacked" && dpkg-deb -x "$deb" "$unpacked"
+  while IFS= read -r program; do
+    missing=()
+    readelf -hW "$program" | grep -q 'Type:[[:space:]]*DYN' || missing+=(pie)
+    readelf -lW "$program" | grep -q 'GNU_RELRO' || missing+=(relro)
+    readelf -dW "$program" | grep -Eq 'BIND_NOW|FLAGS_1.*NOW' || missing+=(bindnow)
+    symbols=$(readelf --dyn-syms -W "$program")
+    grep -q '__stack_chk_fail' <<<"$symbols" || missing+=(stackprotector)
+    grep -Eq '__[a-z0-9_]+_chk(@| )' <<<"$symbols" || missing+=(fortify)
+    if [ "${#missing[@]}" -eq 0 ]; then
+      echo "$(basename "$deb"): ${program#"$unpacked"}: pie relro bindnow stackprotector fortify"
+    else
+      echo "$(basename "$deb"): ${program#"$unpacked"}: missing ${missing[*]}" >&2
+      hardening_failed=1
+    fi
+  done < <(find "$unpacked" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF' _ {} \; -print)
+done
+rm -rf "$unpacked"
+[ "$hardening_failed" -eq 0 ] || { echo "package: a program lacks Debian's hardening (see above)" >&2; exit 1; }
+
 # Every tag lintian finds is shown; only errors fail (its --fail-on default, stated here).
 echo "== lintian"
 lintian --fail-on error --display-info --show-overrides --tag-display-limit 0 "${debs[@]}" && echo "lintian: no errors"

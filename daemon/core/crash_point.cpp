@@ -16,13 +16,13 @@ namespace dvsync::core {
 namespace {
 
 struct armed_point {
-  std::string name;  // empty: no crash point armed
-  long hit = 1;      // crash on this arrival
+  std::string name;  // empty: not armed
+  long hit = 1;      // act on this arrival
 };
 
-armed_point read_environment() {
+armed_point read_environment(char const* variable) {
   armed_point p;
-  char const* spec = std::getenv("DVSYNC_CRASH_AT");
+  char const* spec = std::getenv(variable);
   if (spec == nullptr) return p;
   std::string_view s(spec);
   auto colon = s.find(':');
@@ -33,7 +33,7 @@ armed_point read_environment() {
     auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), value);
     // A malformed count must not silently disarm the test that set it.
     if (ec != std::errc{} || end != n.data() + n.size() || value < 1) {
-      std::fprintf(stderr, "dvsync: DVSYNC_CRASH_AT=%s: the count must be a positive integer\n", spec);
+      std::fprintf(stderr, "dvsync: %s=%s: the count must be a positive integer\n", variable, spec);
       std::_Exit(70);
     }
     p.hit = value;
@@ -41,20 +41,32 @@ armed_point read_environment() {
   return p;
 }
 
+// Whether this arrival at `name` is the one the point is armed for.
+bool reached(armed_point const& armed, std::atomic<long>& arrivals, std::string_view name) {
+  if (armed.name.empty() || name != armed.name) return false;
+  return ++arrivals == armed.hit;
+}
+
 }  // namespace
 
 void crash_point(std::string_view name) {
-  static armed_point const armed = read_environment();
+  static armed_point const crash = read_environment("DVSYNC_CRASH_AT");
+  static armed_point const hang = read_environment("DVSYNC_HANG_AT");
   // The store thread reaches some points, the io thread others.
-  static std::atomic<long> arrivals{0};
-  if (armed.name.empty() || name != armed.name) return;
-  long const seen = ++arrivals;
-  if (seen < armed.hit) return;
-  // The test reads this line to know that the crash happened where it asked.
-  std::fprintf(stderr, "dvsync: crash point %s reached (%ld), killing the process\n", armed.name.c_str(), seen);
-  std::fflush(stderr);
-  ::kill(::getpid(), SIGKILL);
-  std::_Exit(137);
+  static std::atomic<long> crash_arrivals{0};
+  static std::atomic<long> hang_arrivals{0};
+  // The test reads these lines to know that it happened where it asked.
+  if (reached(crash, crash_arrivals, name)) {
+    std::fprintf(stderr, "dvsync: crash point %s reached (%ld), killing the process\n", crash.name.c_str(), crash.hit);
+    std::fflush(stderr);
+    ::kill(::getpid(), SIGKILL);
+    std::_Exit(137);
+  }
+  if (reached(hang, hang_arrivals, name)) {
+    std::fprintf(stderr, "dvsync: hang point %s reached (%ld), this thread stops here\n", hang.name.c_str(), hang.hit);
+    std::fflush(stderr);
+    for (;;) ::pause();
+  }
 }
 #else
 void crash_point(std::string_view) {}

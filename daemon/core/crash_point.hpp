@@ -4,7 +4,9 @@
 // with the build option DVSYNC_CRASH_POINTS (off in Release builds); otherwise a call does nothing.
 //
 // DVSYNC_CRASH_AT=<name>[:<n>] kills the process with SIGKILL the n-th time (default the first)
-// execution reaches crash_point(<name>). The environment is read once, at the first call.
+// execution reaches crash_point(<name>). DVSYNC_HANG_AT=<name>[:<n>] makes the thread that gets
+// there stop for good instead, as a deadlock would (the watchdog test). The environment is read
+// once, at the first call.
 #include <string_view>
 
 namespace dvsync::core {

@@ -51,15 +51,8 @@ if ! first=$(probe); then
   fi
 fi
 
-passed=0
-failed=0
-pass() { echo "ok: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
+# pass, fail, finish
+. "$(dirname "${BASH_SOURCE[0]}")/tally.sh"
 
 step "podman build $src (the builder stage compiles everything and runs the unit tests)"
 started=$(date +%s)

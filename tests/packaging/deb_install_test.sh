@@ -57,15 +57,8 @@ in_root() {
     DEBIAN_FRONTEND=noninteractive "$@"
 }
 
-passed=0
-failed=0
-pass() { echo "ok: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*" >&2; failed=$((failed + 1)); }
-finish() {
-  echo "$passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
+# pass, fail, finish
+. "$(dirname "${BASH_SOURCE[0]}")/tally.sh"
 
 step "apt-get install ./$(basename "$dvsync_deb") ./$(basename "$emulator_deb") man-db"
 in_root apt-get update -qq >"$work/apt.log" 2>&1 || { cat "$work/apt.log" >&2; fail "apt-get update"; finish; }

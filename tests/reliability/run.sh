@@ -248,6 +248,25 @@ EOF
     figure_rows T17
     figure_rows T18
     echo
+    echo "## T19: the watchdog"
+    echo
+    echo "The test plays systemd for a unit with \`WatchdogSec=3s\`, \`Restart=on-failure\` and"
+    echo "\`TimeoutAbortSec=3s\`: it hands \`dvsync run\` a notify socket and \`WATCHDOG_USEC\`; when no"
+    echo "\`WATCHDOG=1\` has come for 3 s it sends SIGABRT, then SIGKILL if the process is still there 3 s"
+    echo "later, and starts the daemon again. Faults: the daemon frozen by SIGSTOP in the middle of its"
+    echo "delta cycles; its io thread (the loop and the pings) stopped for good after a page arrived; its"
+    echo "store thread stopped inside a write transaction (\`DVSYNC_HANG_AT\`, a hang point beside the"
+    echo "crash points), behind which the loop lives on without progress, so the pings go on until the"
+    echo "daemon's stall limit (the longest legitimate step, here 2 x \`request_timeout_s\`, plus 60 s)."
+    echo "Each must be detected, killed and restarted, with \`integrity_check\` ok after the kill and the"
+    echo "oracle after the restarted daemon's cycles. And a server that never answers is not a hang:"
+    echo "for 20 s every read waits longer than \`request_timeout_s\`, each attempt ends at its deadline,"
+    echo "and the watchdog must not fire."
+    echo
+    echo "| Figure | Value | Note |"
+    echo "|---|---|---|"
+    figure_rows T19
+    echo
     echo "## T25: soak"
     echo
     echo "\`dvsync run\` (interval 1 s) against a source changed about 10 times a second (the emulator's"
@@ -282,8 +301,7 @@ DVSYNC_MODEL_SEED=17 build/tests/reliability/reliability_test --gtest_filter='mo
 
 Elsewhere: configuration, TLS and disk faults (T12, T16, T20) and hostile servers (links to
 other hosts, redirects, paging loops, huge and one-byte-a-second bodies, bad keys, bad UTF-8; T9's
-slow body) in `tests/hardening/`, fuzzing (T22) in `tests/fuzz/` and `docs/FUZZING.md`. Not yet
-covered: the watchdog (T19).
+slow body) in `tests/hardening/`, fuzzing (T22) in `tests/fuzz/` and `docs/FUZZING.md`.
 EOF
   } >"$doc"
   echo "reliability: wrote $doc" >&2

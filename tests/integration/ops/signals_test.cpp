@@ -1,14 +1,10 @@
 // Signals and the service manager, with the real daemon: SIGTERM in the middle of a cycle, a second
 // SIGTERM during retries, SIGHUP, and the notify protocol on a fake $NOTIFY_SOCKET.
+#include "notify_socket.hpp"
 #include "ops_fixture.hpp"
-
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -119,48 +115,12 @@ TEST_F(signals_test, sighup_is_logged_and_the_daemon_keeps_syncing) {
   EXPECT_EQ(d.wait(10s), 0);
 }
 
-// The service manager's side of sd_notify: a bound datagram socket.
-class fake_notify_socket {
- public:
-  explicit fake_notify_socket(std::string path) : path_(std::move(path)) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (fd_ < 0 || path_.size() >= sizeof addr.sun_path) throw std::runtime_error("cannot make a notify socket");
-    std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
-    if (::bind(fd_, reinterpret_cast<sockaddr const*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("cannot bind " + path_ + ": " + std::strerror(errno));
-  }
-  ~fake_notify_socket() {
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
-  fake_notify_socket(fake_notify_socket const&) = delete;
-  fake_notify_socket& operator=(fake_notify_socket const&) = delete;
-
-  std::string const& path() const { return path_; }
-
-  // Appends whatever has arrived (datagrams wait in the socket's queue).
-  void drain(std::vector<std::string>& into) const {
-    char buffer[4096];
-    for (;;) {
-      auto n = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
-      if (n < 0) return;
-      into.emplace_back(buffer, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
 TEST_F(signals_test, notify_socket_gets_ready_then_status_and_watchdog_then_stopping) {
   create_books(0, 2);
   config_overrides o;
   o.interval_s = 1;
   write_config(o);
-  fake_notify_socket manager((dir_ / "notify.sock").string());
+  notify_socket manager((dir_ / "notify.sock").string());
   // WATCHDOG_USEC of 200 ms: a keep-alive every 100 ms while the loop makes progress.
   auto d = start_daemon("daemon.log", {{"NOTIFY_SOCKET", manager.path()}, {"WATCHDOG_USEC", "200000"}, {"WATCHDOG_PID", ""}});
 
