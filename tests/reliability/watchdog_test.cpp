@@ -142,6 +142,19 @@ class watchdog_test : public reliability_test {
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
+  // A first daemon makes the initial sync and stops; the source changes; the next daemon reads
+  // the delta with a hang point armed for the arrival-th time it reaches `point`. Returns once a
+  // thread stopped there.
+  void hang_in_a_delta(std::string const& point, int arrival, std::string const& log_name) {
+    ASSERT_NO_FATAL_FAILURE(start("initial.log"));
+    ASSERT_TRUE(wait_for_cycles(1, 60s)) << log();
+    daemon_->signal(SIGTERM);
+    ASSERT_EQ(daemon_->wait(20s), 0) << log();
+    change_source(static_cast<std::uint64_t>(arrival) + point.size());
+    ASSERT_NO_FATAL_FAILURE(start(log_name, {{"DVSYNC_HANG_AT", fmt::format("{}:{}", point, arrival)}}));
+    ASSERT_TRUE(wait_for_log(fmt::format("hang point {} reached", point), 30s)) << log();
+  }
+
   // After a restart by the manager: the daemon syncs again, stops cleanly, and the oracle holds.
   void restarted_daemon_converges(std::string const& name, steady::time_point since) {
     auto const integrity = integrity_check(db_path_);
@@ -191,15 +204,8 @@ TEST_F(watchdog_test, a_frozen_daemon_is_killed_after_watchdog_sec_and_the_resta
 
 TEST_F(watchdog_test, a_hung_io_thread_stops_the_pings_and_is_aborted_and_restarted) {
   if (!crash_points_available()) GTEST_SKIP() << "dvsync was built without DVSYNC_CRASH_POINTS";
-  ASSERT_NO_FATAL_FAILURE(start("initial.log"));
-  ASSERT_TRUE(wait_for_cycles(1, 60s)) << log();
-  daemon_->signal(SIGTERM);
-  ASSERT_EQ(daemon_->wait(20s), 0) << log();
-  change_source(2);
-
   // The io thread stops after the delta's second page arrived: nothing runs the loop any more.
-  ASSERT_NO_FATAL_FAILURE(start("io-hang.log", {{"DVSYNC_HANG_AT", "after_fetch:2"}}));
-  ASSERT_TRUE(wait_for_log("hang point after_fetch reached", 30s)) << log();
+  ASSERT_NO_FATAL_FAILURE(hang_in_a_delta("after_fetch", 2, "io-hang.log"));
   auto const hung = steady::now();
   auto const fired = watch(watchdog_sec + 10s);
   ASSERT_TRUE(fired) << "pings went on from a hung io thread";
@@ -214,16 +220,9 @@ TEST_F(watchdog_test, a_hung_io_thread_stops_the_pings_and_is_aborted_and_restar
 
 TEST_F(watchdog_test, a_hung_store_thread_is_a_stall_once_no_step_could_take_that_long) {
   if (!crash_points_available()) GTEST_SKIP() << "dvsync was built without DVSYNC_CRASH_POINTS";
-  ASSERT_NO_FATAL_FAILURE(start("initial.log"));
-  ASSERT_TRUE(wait_for_cycles(1, 60s)) << log();
-  daemon_->signal(SIGTERM);
-  ASSERT_EQ(daemon_->wait(20s), 0) << log();
-  change_source(3);
-
   // The store thread stops inside a write transaction; the loop lives on, waiting for it, and so
   // do the pings until the last progress is older than the stall limit.
-  ASSERT_NO_FATAL_FAILURE(start("store-hang.log", {{"DVSYNC_HANG_AT", "mid_apply:1"}}));
-  ASSERT_TRUE(wait_for_log("hang point mid_apply reached", 30s)) << log();
+  ASSERT_NO_FATAL_FAILURE(hang_in_a_delta("mid_apply", 1, "store-hang.log"));
   auto const hung = steady::now();
   auto const fired = watch(std::chrono::duration_cast<std::chrono::seconds>(stall_limit + watchdog_sec + 15s));
   ASSERT_TRUE(fired) << "pings went on long after the stall limit: " << log();
