@@ -37,12 +37,17 @@ unpacked=$build/packages/unpacked
 hardening_failed=0
 for deb in "${debs[@]}"; do
   rm -rf "$unpacked" && dpkg-deb -x "$deb" "$unpacked"
-  while IFS= read -r program; do
+  mapfile -t programs < <(find "$unpacked" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF' _ {} \; -print)
+  # A package of dvsync's without a program means the check looked in the wrong place.
+  [ "${#programs[@]}" -gt 0 ] || { echo "package: no program found in $(basename "$deb")" >&2; exit 1; }
+  for program in "${programs[@]}"; do
     missing=()
-    readelf -hW "$program" | grep -q 'Type:[[:space:]]*DYN' || missing+=(pie)
-    readelf -lW "$program" | grep -q 'GNU_RELRO' || missing+=(relro)
-    readelf -dW "$program" | grep -Eq 'BIND_NOW|FLAGS_1.*NOW' || missing+=(bindnow)
+    # Captured first: grep -q stops reading early, which would fail the pipe under pipefail.
+    header=$(readelf -hW "$program") segments=$(readelf -lW "$program") dynamic=$(readelf -dW "$program")
     symbols=$(readelf --dyn-syms -W "$program")
+    grep -q 'Type:[[:space:]]*DYN' <<<"$header" || missing+=(pie)
+    grep -q 'GNU_RELRO' <<<"$segments" || missing+=(relro)
+    grep -Eq 'BIND_NOW|FLAGS_1.*NOW' <<<"$dynamic" || missing+=(bindnow)
     grep -q '__stack_chk_fail' <<<"$symbols" || missing+=(stackprotector)
     grep -Eq '__[a-z0-9_]+_chk(@| )' <<<"$symbols" || missing+=(fortify)
     if [ "${#missing[@]}" -eq 0 ]; then
@@ -51,7 +56,7 @@ for deb in "${debs[@]}"; do
       echo "$(basename "$deb"): ${program#"$unpacked"}: missing ${missing[*]}" >&2
       hardening_failed=1
     fi
-  done < <(find "$unpacked" -type f -perm -u+x -exec sh -c 'head -c4 "$1" | grep -q ELF' _ {} \; -print)
+  done
 done
 rm -rf "$unpacked"
 [ "$hardening_failed" -eq 0 ] || { echo "package: a program lacks Debian's hardening (see above)" >&2; exit 1; }

@@ -77,13 +77,13 @@ asio::awaitable<core::result<sync::cycle_report>> scheduler::cycle(config::table
   if (outcome.index() == 0) r = std::move(std::get<0>(outcome));
   if (!r) {
     auto const& e = r.error();
-    if (e.code == core::errc::cancelled)
+    if (e.code == core::errc::cancelled) {
       core::log::info("cycle.stopped", {{"table", table.table}, {"note", "staged pages are kept and resumed at the next start"}});
-    else
-      core::log::error("cycle.failed", {{"table", table.table}, {"error", core::to_string(e.code)}, {"message", e.message}});
-    if (e.code != core::errc::cancelled) {
+    } else {
+      // Stored before it is logged: whoever reads the log line finds it in `dvsync status`.
       auto const failed_at = unix_now();
       (void)co_await engine_.writer().run([&] { return db_.record_failure(table.table, e.message, failed_at); });
+      core::log::error("cycle.failed", {{"table", table.table}, {"error", core::to_string(e.code)}, {"message", e.message}});
     }
   }
   if (hooks_.on_cycle) hooks_.on_cycle(table.table, r);

@@ -92,16 +92,6 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     p = std::move(next);
     return {};
   };
-  // The plan the state makes once the cycle in progress is forgotten: a delta from the stored
-  // link, or a full read.
-  auto from_the_beginning = [&]() -> core::result<plan> {
-    auto now = db_.load_state(spec.table);
-    if (!now) return now.error();
-    remembered fresh = to_remembered(*now);
-    fresh.in_progress.reset();
-    fresh.cursor.reset();
-    return make_plan(fresh, dataverse::initial_url(dataverse_, spec));
-  };
   // The target table of a polymorphic lookup comes only in an annotation, and a service was seen
   // to drop the delta link of a tracked read that asked for annotations (dataverse-protocol.md).
   bool lookup_targets = !state->lookup_targets_lost_at &&
@@ -145,9 +135,11 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
     auto begin_again = [&]() -> boost::asio::awaitable<core::result<void>> {
       if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
       progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
+      asked_estimate = false;
       report.kind = p.kind;
       report.reason = p.reason;
       report.resumed = false;
+      report.pages = 0;
       first_fetch = true;
       pages.start(p.url, lookup_targets);
       co_return core::result<void>{};
@@ -165,9 +157,8 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
           // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
           // failures are not a refusal: they keep the staged pages for the next attempt.
           core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
-          auto next = co_await writer.run([&] { return from_the_beginning(); });
-          if (!next) co_return next.error();
-          if (auto r = co_await writer.run([&] { return restart_as(*next); }); !r) co_return r.error();
+          plan next = from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec));
+          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
         } else {
           co_return e;
         }
@@ -217,18 +208,21 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
         continue;
       }
       if (!page->delta_link && lookup_targets) {
-        // Remembered even when this cycle cannot fall back any more, so that the next one does
-        // not ask. The rows this read staged are dropped with the cycle.
+        // Remembered, so that no later read of the table asks; the pages this read staged, with
+        // targets, are dropped. A cycle that already fell back once fails, and the next one
+        // starts without asking.
         lookup_targets = false;
         if (auto r = co_await writer.run([&] { return db_.record_lookup_targets_lost(spec.table, unix_now()); }); !r)
           co_return r.error();
-        if (!fell_back) {
-          core::log::warn("cycle.lookup_targets_lost_delta_link",
-                          {{"table", spec.table}, {"kind", store::to_string(p.kind)},
-                           {"action", "read again without lookup targets (their type columns stay NULL)"}});
-          auto next = co_await writer.run([&] { return from_the_beginning(); });
-          if (!next) co_return next.error();
-          if (auto r = co_await writer.run([&] { return restart_as(*next); }); !r) co_return r.error();
+        core::log::warn("cycle.lookup_targets_lost_delta_link",
+                        {{"table", spec.table}, {"kind", store::to_string(p.kind)},
+                         {"action", fell_back ? "the next cycle reads without lookup targets"
+                                              : "read again without lookup targets (their type columns stay NULL)"}});
+        if (fell_back) {
+          if (auto r = co_await writer.run([&] { return db_.abandon_cycle(spec); }); !r) co_return r.error();
+        } else {
+          plan next = from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec));
+          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
           if (auto r = co_await begin_again(); !r) co_return r.error();
           continue;
         }

@@ -16,4 +16,10 @@ plan make_plan(remembered const& s, std::string const& initial_url) {
   return {cycle_kind::delta, "delta", *s.delta_link, true, false};
 }
 
+plan from_the_beginning(plan const& running, std::optional<std::string> const& delta_link, std::string const& initial_url) {
+  // Not made again from the state: a full read after an expired token leaves that token stored.
+  if (running.kind == cycle_kind::delta && delta_link) return {cycle_kind::delta, "delta", *delta_link, true, false};
+  return {cycle_kind::full, running.reason.empty() ? "initial" : running.reason, initial_url, true, false};
+}
+
 }  // namespace dvsync::sync

@@ -30,4 +30,8 @@ struct plan {
 
 plan make_plan(remembered const& state, std::string const& initial_url);
 
+// The running cycle read again from its beginning (a fallback): a full read from the initial URL,
+// for the same reason; a delta from the stored link.
+plan from_the_beginning(plan const& running, std::optional<std::string> const& delta_link, std::string const& initial_url);
+
 }  // namespace dvsync::sync

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 
 namespace emulator {
@@ -130,9 +132,15 @@ fault read_fault(json::value const& v) {
   return f;
 }
 
+bool contains_ignoring_case(std::string_view haystack, std::string_view needle) {
+  auto const lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                     [&](char a, char b) { return lower(a) == lower(b); }) != haystack.end();
+}
+
 bool matches(fault const& f, std::string_view method, std::string_view target, std::string_view prefer) {
   if (!f.method.empty() && !same_name(f.method, method)) return false;
-  if (!f.prefer.empty() && prefer.find(f.prefer) == std::string_view::npos) return false;
+  if (!f.prefer.empty() && !contains_ignoring_case(prefer, f.prefer)) return false;
   return target.find(f.path) != std::string_view::npos;
 }
 

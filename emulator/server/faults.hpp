@@ -14,8 +14,8 @@ enum class wrong_type_kind { value_number = 1, value_object, row_fields };
 
 struct fault {
   // Match: method (empty: any), a substring of the raw request target (path and query; empty:
-  // any), a substring of the Prefer header (empty: any, even none), and how many matching
-  // requests to let through untouched first.
+  // any), a substring of the Prefer headers, whatever its case (empty: any, even none), and how
+  // many matching requests to let through untouched first.
   std::string method;
   std::string path;
   std::string prefer;
@@ -47,6 +47,7 @@ class fault_script {
   void clear();
 
   // The fault that applies to this request, if any; counts it as applied.
+  // `prefer`: every Prefer header of the request, joined.
   std::optional<fault> take(std::string_view method, std::string_view target, std::string_view prefer = {});
 
   // `{"faults":[{...as given, "remaining","skipped","applied"}],"applied_total":N}`

@@ -17,6 +17,16 @@ std::optional<std::string_view> header_value(header_list const& headers, std::st
   return std::nullopt;
 }
 
+std::string joined_values(header_list const& headers, std::string_view name) {
+  std::string out;
+  for (auto const& [n, v] : headers) {
+    if (!same_name(n, name)) continue;
+    if (!out.empty()) out += ", ";
+    out += v;
+  }
+  return out;
+}
+
 void set_header(header_list& headers, std::string_view name, std::string value) {
   remove_header(headers, name);
   headers.emplace_back(std::string(name), std::move(value));

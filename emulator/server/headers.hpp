@@ -18,6 +18,9 @@ bool same_name(std::string_view a, std::string_view b);
 // The first header with this name.
 std::optional<std::string_view> header_value(header_list const& headers, std::string_view name);
 
+// Every header with this name, values joined by ", " (as RFC 9110 lets a list header be split).
+std::string joined_values(header_list const& headers, std::string_view name);
+
 // Replaces every header with this name by one with the new value.
 void set_header(header_list& headers, std::string_view name, std::string value);
 

@@ -98,7 +98,7 @@ reply router::route(http_request const& r, clock::time_point now) {
     out.started = now;
   }
 
-  auto f = faults_.take(r.method, r.target, header_value(r.headers, "Prefer").value_or(""));
+  auto f = faults_.take(r.method, r.target, joined_values(r.headers, "Prefer"));
   if (f) {
     out.delay = f->delay;
     if (f->reset) {

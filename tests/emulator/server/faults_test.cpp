@@ -106,6 +106,7 @@ TEST(faults, a_prefer_match_needs_that_text_in_the_prefer_header) {
   ASSERT_FALSE(s.load(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])"));
   EXPECT_FALSE(s.take("GET", "/x"));
   EXPECT_FALSE(s.take("GET", "/x", "odata.track-changes"));
+  EXPECT_TRUE(s.take("GET", "/x", R"(odata.track-changes, Odata.Include-Annotations="*")"));
   auto f = s.take("GET", "/x", R"(odata.track-changes,odata.include-annotations="*")");
   ASSERT_TRUE(f);
   EXPECT_FALSE(f->drop_next_link);

@@ -1079,5 +1079,35 @@ TEST_F(real_tables_test, a_delta_that_loses_its_link_with_lookup_targets_is_read
   EXPECT_EQ(working_tables(), "");
 }
 
+// 13. After a fallback already (an expired delta token made the cycle a full read), the read that
+// loses its link cannot fall back again: the cycle fails having dropped what it staged, and the
+// next one reads the whole table without asking and converges.
+TEST_F(real_tables_test, a_full_resync_that_loses_its_link_with_lookup_targets_fails_once_then_converges) {
+  seed("accounts", 2);
+  seed("contacts", 6);
+  write_tables(R"([{"logical_name":"contact"}])", paged(4));
+  auto first = once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+
+  ASSERT_EQ(emulator_->control("expire-tokens").status, 200);
+  faults(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])");
+  auto second = once();
+  EXPECT_NE(second.exit_code, 0) << second.out;
+  EXPECT_TRUE(contains(second.err, "cycle.token_expired")) << second.err;
+  EXPECT_TRUE(contains(second.err, "cycle.lookup_targets_lost_delta_link")) << second.err;
+  EXPECT_TRUE(contains(second.err, "the next cycle reads without lookup targets")) << second.err;
+  EXPECT_EQ(table_state("contact", "cycle_kind"), "");
+  EXPECT_EQ(working_tables(), "");
+
+  auto const created = create("contacts", R"({"lastname":"During the outage"})");
+  auto third = once();
+  ASSERT_EQ(third.exit_code, 0) << third.err;
+  EXPECT_TRUE(contains(third.out, "full resync (token_expired)")) << third.out;
+  EXPECT_FALSE(contains(third.err, "lookup_targets_lost")) << third.err;
+  expect_table_equals_source("contact", "contacts", "contactid", contact_columns);
+  EXPECT_EQ(query_text(db_path_, fmt::format("SELECT count(*) FROM contact WHERE contactid = '{}'", created)), "1");
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM contact WHERE owneridtype IS NOT NULL"), "0");
+}
+
 }  // namespace
 }  // namespace dvsync::test

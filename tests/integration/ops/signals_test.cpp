@@ -76,7 +76,11 @@ TEST_F(signals_test, a_second_sigterm_while_retrying_ends_the_daemon_at_once) {
   int const rc = d.wait(3s);
   EXPECT_LT(steady::now() - sent, 3s);
   // Whichever wins the race, the first stop's clean exit or the second's abort, it is immediate.
-  EXPECT_TRUE(rc == 0 || rc == 1) << rc << "\n" << log();
+  // On a loaded machine the second signal can also come after the daemon finished stopping and
+  // its signal handling was gone: SIGTERM's default action then ends a process that had stopped
+  // cleanly anyway (systemd counts a SIGTERM death of a service as clean).
+  bool const late_second = rc == -SIGTERM && contains(log(), "event=daemon.stopped");
+  EXPECT_TRUE(rc == 0 || rc == 1 || late_second) << rc << "\n" << log();
   if (rc == 1) {
     EXPECT_TRUE(contains(log(), "event=daemon.abort")) << log();
   }

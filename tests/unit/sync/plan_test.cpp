@@ -77,5 +77,33 @@ TEST(make_plan, an_interrupted_cycle_finishes_before_a_requested_resync) {
   EXPECT_TRUE(make_plan(s, initial).resuming);
 }
 
+TEST(from_the_beginning, a_resumed_full_read_after_an_expired_token_starts_again_as_a_full_read) {
+  // The expired token is still the stored link: made again from the state, the cycle would be a
+  // delta from it.
+  plan running{cycle_kind::full, "token_expired", "https://org/api/data/v9.2/sample_books?$skiptoken=page3", false, true};
+  auto p = from_the_beginning(running, delta, initial);
+  EXPECT_EQ(p.kind, cycle_kind::full);
+  EXPECT_EQ(p.reason, "token_expired");
+  EXPECT_EQ(p.url, initial);
+  EXPECT_TRUE(p.begin);
+  EXPECT_FALSE(p.resuming);
+}
+
+TEST(from_the_beginning, a_delta_starts_again_from_the_stored_link) {
+  plan running{cycle_kind::delta, "delta", "https://org/api/data/v9.2/sample_books?$skiptoken=d2", false, true};
+  auto p = from_the_beginning(running, delta, initial);
+  EXPECT_EQ(p.kind, cycle_kind::delta);
+  EXPECT_EQ(p.url, delta);
+  EXPECT_TRUE(p.begin);
+  EXPECT_FALSE(p.resuming);
+}
+
+TEST(from_the_beginning, an_initial_read_starts_again_from_the_initial_url) {
+  auto p = from_the_beginning({cycle_kind::full, "initial", "https://org/x?$skiptoken=2", false, true}, std::nullopt, initial);
+  EXPECT_EQ(p.kind, cycle_kind::full);
+  EXPECT_EQ(p.reason, "initial");
+  EXPECT_EQ(p.url, initial);
+}
+
 }  // namespace
 }  // namespace dvsync::sync
