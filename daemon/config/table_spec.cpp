@@ -1,6 +1,12 @@
 #include "config/table_spec.hpp"
 
+#include <algorithm>
+
 namespace dvsync::config {
+
+bool has_lookup_targets(table_spec const& spec) {
+  return std::any_of(spec.columns.begin(), spec.columns.end(), [](column_spec const& c) { return c.polymorphic; });
+}
 
 std::vector<field> fields_of(table_spec const& spec) {
   std::vector<field> out;

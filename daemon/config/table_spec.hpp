@@ -80,6 +80,10 @@ struct field {
 // The fields of a table in record order: each column's value, followed by its extra part if any.
 std::vector<field> fields_of(table_spec const& spec);
 
+// Whether a read of the table asks for lookup targets: it has a lookup to several tables, whose
+// target comes only in the lookuplogicalname annotation.
+bool has_lookup_targets(table_spec const& spec);
+
 // The column holding a decimal's exact digits, and a polymorphic lookup's target table.
 std::string exact_column(std::string const& name);
 std::string target_column(std::string const& name);

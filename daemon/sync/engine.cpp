@@ -86,17 +86,9 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
   // a refused cursor restarts the interrupted cycle from its beginning, and so does a read that
   // lost its delta link while asking for lookup targets (without asking, this time).
   bool fell_back = false;
-  auto restart_as = [&](plan next) -> core::result<void> {
-    fell_back = true;
-    if (auto r = db_.abandon_cycle(spec); !r) return r.error();
-    p = std::move(next);
-    return {};
-  };
   // The target table of a polymorphic lookup comes only in an annotation, and a service was seen
   // to drop the delta link of a tracked read that asked for annotations (dataverse-protocol.md).
-  bool lookup_targets = !state->lookup_targets_lost_at &&
-                        std::any_of(spec.columns.begin(), spec.columns.end(),
-                                    [](config::column_spec const& c) { return c.polymorphic; });
+  bool lookup_targets = !state->lookup_targets_lost_at && config::has_lookup_targets(spec);
 
   if (p.begin) {
     if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
@@ -131,8 +123,11 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       ~close_pipeline() { pipeline.close(); }
     } closer{pages};
     bool first_fetch = true;
-    // After a fallback has replaced the plan: the cycle begins again.
-    auto begin_again = [&]() -> boost::asio::awaitable<core::result<void>> {
+    // A fallback: the cycle is abandoned and begins again as `next`.
+    auto fall_back_to = [&](plan next) -> boost::asio::awaitable<core::result<void>> {
+      fell_back = true;
+      p = std::move(next);
+      if (auto r = co_await writer.run([&] { return db_.abandon_cycle(spec); }); !r) co_return r.error();
       if (auto r = co_await writer.run([&] { return db_.begin_cycle(spec, p.kind, p.reason); }); !r) co_return r.error();
       progress = cycle_progress{p.kind, 0, std::nullopt, 0, clock::now()};
       asked_estimate = false;
@@ -149,20 +144,19 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
       auto const& body = f.body;
       if (!body) {
         auto const& e = body.error();
+        plan next;
         if (!fell_back && e.code == core::errc::token_expired) {
           core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
-          plan next{cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false};
-          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
+          next = {cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false};
         } else if (!fell_back && p.resuming && first_fetch && e.code == core::errc::http_status) {
           // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
           // failures are not a refusal: they keep the staged pages for the next attempt.
           core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
-          plan next = from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec));
-          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
+          next = from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec));
         } else {
           co_return e;
         }
-        if (auto r = co_await begin_again(); !r) co_return r.error();
+        if (auto r = co_await fall_back_to(std::move(next)); !r) co_return r.error();
         continue;
       }
       first_fetch = false;
@@ -221,9 +215,9 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
         if (fell_back) {
           if (auto r = co_await writer.run([&] { return db_.abandon_cycle(spec); }); !r) co_return r.error();
         } else {
-          plan next = from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec));
-          if (auto r = co_await writer.run([&] { return restart_as(next); }); !r) co_return r.error();
-          if (auto r = co_await begin_again(); !r) co_return r.error();
+          if (auto r = co_await fall_back_to(from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec)));
+              !r)
+            co_return r.error();
           continue;
         }
       }

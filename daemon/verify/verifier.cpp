@@ -9,7 +9,6 @@
 #include <boost/json/value.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <chrono>
 #include <numeric>
 
@@ -31,10 +30,6 @@ std::uint64_t answered(dataverse::client_stats const& s) {
 // member of a row is ignored by the parser), and no key, so no row is rejected.
 config::table_spec ids_only(config::table_spec const& spec) {
   return {spec.entity_set, spec.table, spec.id, {}, {}, spec.logical_name};
-}
-
-bool has_lookup_targets(config::table_spec const& spec) {
-  return std::any_of(spec.columns.begin(), spec.columns.end(), [](config::column_spec const& c) { return c.polymorphic; });
 }
 
 }  // namespace
@@ -83,7 +78,7 @@ boost::asio::awaitable<core::result<std::size_t>> verifier::read_changes(config:
   dataverse::link_guard guard(dataverse_.url, delta_link);
   auto const ids = ids_only(spec);
   auto const values = config::fields_of(spec).size() + 2;
-  bool const lookups = has_lookup_targets(spec);
+  bool const lookups = config::has_lookup_targets(spec);
   auto url = std::move(delta_link);
   std::size_t changes = 0;
   for (;;) {
@@ -102,7 +97,7 @@ boost::asio::awaitable<core::result<std::size_t>> verifier::read_changes(config:
 
 boost::asio::awaitable<core::result<verifier::recheck_outcome>> verifier::recheck(
     config::table_spec const& spec, std::vector<store::drift_example> candidates) {
-  bool const lookups = has_lookup_targets(spec);
+  bool const lookups = config::has_lookup_targets(spec);
   auto const ids = ids_only(spec);
   recheck_outcome out;
   for (auto const& c : candidates) {

@@ -1002,6 +1002,11 @@ TEST_F(real_tables_test, bad_metadata_stops_only_its_table_and_leaves_its_mirror
   EXPECT_EQ(table_state("account", "last_error"), "");
 }
 
+// The service of the 2019 report: every tracked read that asks for annotations ends without its
+// delta link.
+std::string const delta_link_lost_with_annotations =
+    R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])";
+
 // 11. A service that drops the delta link of a tracked read asking for annotations, as a 2019
 // report says one did (emulator/README.md, "Annotations with change tracking"): the read is made
 // again without lookup targets, the table syncs with their type columns NULL, the next cycles do
@@ -1010,7 +1015,7 @@ TEST_F(real_tables_test, a_delta_link_lost_with_lookup_targets_reads_again_witho
   seed("accounts", 2);
   seed("contacts", 6);
   write_tables(R"([{"logical_name":"contact"}])", paged(4));
-  faults(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])");
+  faults(delta_link_lost_with_annotations);
   auto const annotated_reads = [&] {
     return json::parse(emulator_->control_get("faults").body).at("applied_total").to_number<std::int64_t>();
   };
@@ -1065,7 +1070,7 @@ TEST_F(real_tables_test, a_delta_that_loses_its_link_with_lookup_targets_is_read
   auto const owned = query_text(db_path_, "SELECT count(*) FROM contact WHERE owneridtype IS NOT NULL");
   ASSERT_EQ(owned, "4");
 
-  faults(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])");
+  faults(delta_link_lost_with_annotations);
   auto const changed = query_text(db_path_, "SELECT contactid FROM contact ORDER BY contactid LIMIT 1");
   ASSERT_EQ(api("PATCH", fmt::format("contacts({})", changed), R"({"firstname":"Changed"})").status, 204);
   auto second = once();
@@ -1090,7 +1095,7 @@ TEST_F(real_tables_test, a_full_resync_that_loses_its_link_with_lookup_targets_f
   ASSERT_EQ(first.exit_code, 0) << first.err;
 
   ASSERT_EQ(emulator_->control("expire-tokens").status, 200);
-  faults(R"([{"match":{"prefer":"include-annotations"},"count":-1,"drop_links":"delta"}])");
+  faults(delta_link_lost_with_annotations);
   auto second = once();
   EXPECT_NE(second.exit_code, 0) << second.out;
   EXPECT_TRUE(contains(second.err, "cycle.token_expired")) << second.err;
