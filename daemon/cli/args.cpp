@@ -23,7 +23,7 @@ constexpr std::array<std::pair<std::string_view, command>, 9> commands{{
 bool accepts(command c, std::string_view option) {
   if (option == "--config" || option == "--log-level" || option == "--log-format") return c != command::help;
   if (option == "--json") return c == command::status || c == command::verify;
-  if (option == "--fix") return c == command::verify;
+  if (option == "--fix" || option == "--values") return c == command::verify;
   if (option == "--table") return c == command::resync || c == command::discover || c == command::verify;
   return false;
 }
@@ -64,9 +64,9 @@ parse_outcome parse_arguments(std::vector<std::string> const& argv) {
     }
     if (!accepts(a.cmd, opt))
       return {std::nullopt, "unknown option '" + std::string(opt) + "' for '" + argv[0] + "' (see dvsync --help)"};
-    if (opt == "--json" || opt == "--fix") {
+    if (opt == "--json" || opt == "--fix" || opt == "--values") {
       if (!value.empty()) return {std::nullopt, "option '" + std::string(opt) + "' takes no value"};
-      (opt == "--json" ? a.json : a.fix) = true;
+      (opt == "--json" ? a.json : opt == "--fix" ? a.fix : a.values) = true;
     } else if (value.empty()) {
       return {std::nullopt, "option '" + std::string(opt) + "' needs a non-empty value"};
     } else if (opt == "--config") {
@@ -102,6 +102,8 @@ commands:
                  --table NAME   only this table
                  --fix          repair the rows that drifted (fetched by id), or request a full resync
                                 when the drift is large or a running daemon holds the database
+                 --values       also read every row whole and compare its values: altered rows
+                                (same version, other values: edited by hand); costs a full read
                  --json         machine-readable output
 
 options:

@@ -13,6 +13,7 @@ struct arguments {
   std::string config_path = "/etc/dvsync/dvsync.json";
   bool json = false;                        // status --json, verify --json
   bool fix = false;                         // verify --fix
+  bool values = false;                      // verify --values
   std::optional<std::string> table;         // resync, discover and verify --table NAME
   std::optional<std::string> log_level;     // overrides log.level
   std::optional<std::string> log_format;    // overrides log.format

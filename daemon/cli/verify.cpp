@@ -1,5 +1,5 @@
-// `dvsync verify [--table NAME] [--fix] [--json]`: every configured table (or NAME) compared with
-// its source by id and version (verify/verifier.hpp), a report on stdout, the outcome stored in
+// `dvsync verify [--table NAME] [--fix] [--values] [--json]`: every configured table (or NAME)
+// compared with its source by id and version, and with --values value by value (verify/verifier.hpp), a report on stdout, the outcome stored in
 // dvsync_verify for the daemon's metrics. Safe beside a running daemon: it reads the mirror in
 // snapshots and writes only its own TEMP tables and outcome rows; with --fix it writes mirror rows
 // only while it holds the writer lock, and otherwise asks the daemon for a full resync.
@@ -31,6 +31,7 @@ struct verify_run {
   config::settings const& settings;
   std::optional<std::string> only;
   verify::fix_options fix;
+  bool values;
   connection& conn;
   store::database& db;
 };
@@ -53,10 +54,11 @@ boost::asio::awaitable<std::vector<verify::table_report>> verify_tables(verify_r
       reports.push_back(std::move(failed));
       continue;
     }
-    auto report = co_await verifier.verify(resolved->table.spec, run->fix);
+    auto report = co_await verifier.verify(resolved->table.spec, run->fix, run->values);
     if (report.status == verify::table_status::no_drift || report.status == verify::table_status::drift) {
-      store::verify_outcome o{report.table,       unix_now(),  report.duration_ms, report.source_rows,
-                              report.mirror_rows, report.found.counts, report.pending, report.fix};
+      store::verify_outcome o{report.table,       unix_now(),          report.duration_ms,
+                              report.source_rows, report.mirror_rows, report.found.counts,
+                              report.pending,     report.fix,          report.values};
       if (auto stored = outcomes.record(o); !stored)
         core::log::warn("verify.not_recorded", {{"table", report.table}, {"error", stored.error().message}});
     }
@@ -107,7 +109,7 @@ int verify(arguments const& a) {
   signals.async_wait([&stop](boost::system::error_code ec, int) {
     if (!ec) stop.request_stop();
   });
-  verify_run run{*s, a.table, fix, conn, *db};
+  verify_run run{*s, a.table, fix, a.values, conn, *db};
   std::vector<verify::table_report> reports;
   std::optional<std::string> crashed;
   boost::asio::co_spawn(io, verify_tables(&run), [&](std::exception_ptr e, std::vector<verify::table_report> r) {

@@ -100,8 +100,10 @@ asio::awaitable<core::result<std::string>> client::get(std::string url, bool loo
   return fetch(std::move(url), true, lookup_targets, rows_per_page(options_, values_per_row));
 }
 
-asio::awaitable<core::result<std::string>> client::get_untracked(std::string url, int page_size) {
-  return fetch(std::move(url), false, false, std::clamp(page_size, 1, 5000));
+asio::awaitable<core::result<std::string>> client::get_untracked(std::string url, int page_size, bool lookup_targets,
+                                                                 std::size_t values_per_row) {
+  if (values_per_row > 0) page_size = std::min(page_size, rows_per_page(options_, values_per_row));
+  return fetch(std::move(url), false, lookup_targets, std::clamp(page_size, 1, 5000));
 }
 
 asio::awaitable<core::result<std::string>> client::get_row(std::string url, bool lookup_targets) {

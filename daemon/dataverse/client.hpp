@@ -67,9 +67,12 @@ class client {
                                                         std::size_t values_per_row = 0);
 
   // GETs a page of an untracked read of rows (its first URL, or a nextLink sent unchanged) with
-  // `Prefer: odata.maxpagesize=N` (N within 1..5000, the service's largest page) and nothing else:
-  // `dvsync verify` reads every row's id and version this way.
-  boost::asio::awaitable<core::result<std::string>> get_untracked(std::string url, int page_size);
+  // `Prefer: odata.maxpagesize=N` (N within 1..5000, the service's largest page, and at most what
+  // rows_per_page allows `values_per_row`) and, with `lookup_targets`, the annotation get() asks
+  // for: `dvsync verify` reads every row's id and version this way, or every row whole.
+  boost::asio::awaitable<core::result<std::string>> get_untracked(std::string url, int page_size,
+                                                                  bool lookup_targets = false,
+                                                                  std::size_t values_per_row = 0);
 
   // GETs one row (`<set>(<guid>)?$select=...`), untracked; a row that is gone is errc::http_status
   // with http_status 404. `lookup_targets` as for get().

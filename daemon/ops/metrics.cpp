@@ -268,12 +268,16 @@ std::string metrics::render(std::int64_t now) const {
     if (t.verify)
       e.sample("dvsync_verify_duration_seconds", {{"table", t.name}}, static_cast<double>(t.verify->duration_ms) / 1000.0);
   e.family("dvsync_verify_drift_rows", "gauge",
-           "Rows the last dvsync verify found drifted, by table and kind (missing, extra, stale); before any --fix.");
+           "Rows the last dvsync verify found drifted, by table and kind (missing, extra, stale, and altered when it "
+           "compared values); before any --fix.");
   for (auto const& t : tables_) {
     if (!t.verify) continue;
     e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "missing"}}, t.verify->drift.missing);
     e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "extra"}}, t.verify->drift.extra);
     e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "stale"}}, t.verify->drift.stale);
+    // Absent unless values were compared: a verify of ids and versions cannot tell that none is.
+    if (t.verify->values)
+      e.sample("dvsync_verify_drift_rows", {{"table", t.name}, {"kind", "altered"}}, t.verify->drift.altered);
   }
   e.family("dvsync_verify_source_rows", "gauge", "Rows the source returned to the table's last completed dvsync verify.");
   for (auto const& t : tables_)

@@ -661,8 +661,7 @@ core::result<database::page_writer*> database::writer_for(config::table_spec con
 core::result<void> database::stage_rows(page_writer& w, config::table_spec const& spec, dataverse::page const& page) {
   auto const& l = w.layout;
   bool const full = w.kind == cycle_kind::full;
-  int const version_param = static_cast<int>(l.columns.size());
-  int const page_param = version_param + 1;
+  int const page_param = static_cast<int>(l.columns.size()) + 1;
   ++w.page;
   bool const to_side = full && scattered(page, l);
   std::vector<dataverse::rejected> keyless;
@@ -678,24 +677,16 @@ core::result<void> database::stage_rows(page_writer& w, config::table_spec const
         continue;
       }
     }
-    auto bind_row = [&](statement& st) {
-      if (!l.keyed_by_id) st.bind_value(1, r.at(l.key_value));
-      st.bind_text(static_cast<int>(l.id_index()) + 1, r.id);
-      int const first = static_cast<int>(l.first_other()) + 1;
-      for (std::size_t i = 0; i < l.other_values.size(); ++i)
-        st.bind_value(static_cast<int>(i) + first, r.at(l.other_values[i]));
-      st.bind_int(version_param, r.version);
-    };
     // A cycle brings each id once, nearly always: the plain INSERT costs less than half of what
     // takes the rest (a delta's guarded upsert; a full read's side table, sorted in at the end: a
     // duplicate id, a key that moved during the read, the rows of a page in random key order).
     if (!to_side) {
-      bind_row(w.insert);
+      bind_mirror_row(w.insert, l, r);
       auto inserted = w.insert.run_unless_conflict();
       if (!inserted) return inserted.error();
       if (*inserted) continue;
     }
-    bind_row(w.fallback);
+    bind_mirror_row(w.fallback, l, r);
     if (full) w.fallback.bind_int(page_param, w.page);
     if (auto s = w.fallback.run(); !s) return s;
   }

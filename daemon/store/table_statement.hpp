@@ -1,7 +1,9 @@
 #pragma once
 // A statement about one mirror table's bookkeeping, for the store's .cpp files only.
 #include "core/error.hpp"
+#include "dataverse/page.hpp"
 #include "store/sqlite.hpp"
+#include "store/table_layout.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -33,6 +35,17 @@ inline core::result<std::optional<std::int64_t>> int_for_table(connection& c, st
   auto value = st->column_optional_int(0);
   st->reset();
   return value;
+}
+
+// Binds a record to a statement with one parameter per mirror column, in the layout's column order
+// (table_layout::insert_mirror and its kin): the key, the id, the other columns, the version. The
+// record must have layout.record_values values.
+inline void bind_mirror_row(statement& st, table_layout const& l, dataverse::record const& r) {
+  if (!l.keyed_by_id) st.bind_value(1, r.at(l.key_value));
+  st.bind_text(static_cast<int>(l.id_index()) + 1, r.id);
+  int const first = static_cast<int>(l.first_other()) + 1;
+  for (std::size_t i = 0; i < l.other_values.size(); ++i) st.bind_value(static_cast<int>(i) + first, r.at(l.other_values[i]));
+  st.bind_int(static_cast<int>(l.columns.size()), r.version);
 }
 
 // The columns of a table, in order (none when it does not exist).

@@ -16,9 +16,11 @@ namespace {
 // The working tables, keyed by id: the comparisons are merge joins over two id-ordered B-trees.
 // Both fill in id order (the mirror is copied through its id index; the service pages by id), so
 // a million rows cost appends, not random inserts, and SQLite's temp files, not memory, hold them.
-constexpr char const* create_working_tables =
+constexpr char const* drop_working_tables =
     "DROP TABLE IF EXISTS temp.dvsync_verify_mirror; DROP TABLE IF EXISTS temp.dvsync_verify_source; "
-    "DROP TABLE IF EXISTS temp.dvsync_verify_changed; "
+    "DROP TABLE IF EXISTS temp.dvsync_verify_changed; DROP TABLE IF EXISTS temp.dvsync_verify_rows";
+
+constexpr char const* create_working_tables =
     "CREATE TEMP TABLE dvsync_verify_mirror (id TEXT PRIMARY KEY NOT NULL, version INTEGER, rejected INTEGER NOT NULL) "
     "WITHOUT ROWID; "
     "CREATE TEMP TABLE dvsync_verify_source (id TEXT PRIMARY KEY NOT NULL, version INTEGER) WITHOUT ROWID; "
@@ -50,7 +52,70 @@ std::string stale_rows(std::string const& columns) {
       columns, fmt::format(not_changed, "s"));
 }
 
-// The first `limit` rows of `sql` (id, mirror version, source version) by id, appended to `out`.
+// The source's rows with the mirror's columns and declared types (so that each value is stored as
+// the mirror stores it), keyed by id: a row read twice keeps its last values.
+std::string create_rows_table(table_layout const& l) {
+  std::string cols;
+  for (std::size_t i = 0; i < l.columns.size(); ++i)
+    cols += quote_identifier(l.columns[i]) + (l.types[i].empty() ? "" : " " + l.types[i]) + ", ";
+  return fmt::format("CREATE TEMP TABLE dvsync_verify_rows ({}PRIMARY KEY ({})) WITHOUT ROWID", cols,
+                     quote_identifier(l.id_column()));
+}
+
+std::string insert_rows_table(table_layout const& l) {
+  std::string cols, params;
+  for (std::size_t i = 0; i < l.columns.size(); ++i) {
+    cols += (i > 0 ? ", " : "") + quote_identifier(l.columns[i]);
+    params += fmt::format("{}?{}", i > 0 ? ", " : "", i + 1);
+  }
+  return fmt::format("INSERT OR REPLACE INTO temp.dvsync_verify_rows ({}) VALUES ({})", cols, params);
+}
+
+// The columns compared value by value: all but the id (the join) and the version (equal by then).
+std::vector<std::string> compared_columns(table_layout const& l) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < l.columns.size(); ++i)
+    if (i != l.id_index()) out.push_back(l.columns[i]);
+  return out;
+}
+
+// Rows whose version the source, the copy and the mirror as it is now agree on, with another value
+// in some column (IS NOT: NULL equals NULL, and a value differs from one of another type).
+// `columns` may use `differing`, the names of the columns that differ, comma-separated.
+std::string altered_rows(table_layout const& l, std::string const& columns) {
+  auto const id = quote_identifier(l.id_column());
+  std::string any, which;
+  for (auto const& name : compared_columns(l)) {
+    auto const c = quote_identifier(name);
+    any += fmt::format("{}s.{} IS NOT m.{}", any.empty() ? "" : " OR ", c, c);
+    std::string literal = name;
+    for (std::size_t at = literal.find('\''); at != std::string::npos; at = literal.find('\'', at + 2)) literal.insert(at, 1, '\'');
+    which += fmt::format("{}CASE WHEN s.{} IS NOT m.{} THEN ',{}' ELSE '' END", which.empty() ? "" : " || ", c, c, literal);
+  }
+  if (any.empty()) any = "0";
+  if (which.empty()) which = "''";
+  return fmt::format(
+      "SELECT {cols} FROM (SELECT s.{id} AS id, m.dvsync_version AS version, substr({which}, 2) AS differing "
+      "FROM temp.dvsync_verify_rows s JOIN temp.dvsync_verify_mirror v ON v.id = s.{id} AND v.version = "
+      "s.dvsync_version JOIN main.{mirror} m ON m.{id} = s.{id} AND m.dvsync_version = s.dvsync_version "
+      "WHERE ({any}) AND NOT EXISTS (SELECT 1 FROM temp.dvsync_verify_changed c WHERE c.id = s.{id}))",
+      fmt::arg("cols", columns), fmt::arg("id", id), fmt::arg("which", which),
+      fmt::arg("mirror", quote_identifier(l.mirror_name)), fmt::arg("any", any));
+}
+
+std::vector<std::string> split_names(std::string const& list) {
+  std::vector<std::string> out;
+  for (std::size_t from = 0; from < list.size();) {
+    auto const comma = list.find(',', from);
+    auto const end = comma == std::string::npos ? list.size() : comma;
+    out.push_back(list.substr(from, end - from));
+    from = end + 1;
+  }
+  return out;
+}
+
+// The first `limit` rows of `sql` (id, mirror version, source version, and for altered rows the
+// columns that differ) by id, appended to `out`.
 core::result<void> examples_of(connection& c, drift_kind kind, std::string const& sql, std::size_t limit,
                                std::vector<drift_example>& out) {
   if (limit == 0) return {};
@@ -61,7 +126,10 @@ core::result<void> examples_of(connection& c, drift_kind kind, std::string const
     auto row = st->step();
     if (!row) return row.error();
     if (!*row) break;
-    out.push_back({kind, st->column_text(0), st->column_optional_int(1), st->column_optional_int(2)});
+    drift_example e{kind, st->column_text(0), st->column_optional_int(1), st->column_optional_int(2), {}};
+    if (st->column_count() > 3)
+      for (auto const& name : split_names(st->column_text(3))) e.columns.push_back(name);
+    out.push_back(std::move(e));
   }
   return {};
 }
@@ -93,6 +161,7 @@ char const* to_string(drift_kind k) {
     case drift_kind::missing: return "missing";
     case drift_kind::extra: return "extra";
     case drift_kind::stale: return "stale";
+    case drift_kind::altered: return "altered";
   }
   return "unknown";
 }
@@ -107,11 +176,13 @@ char const* to_string(fix_action a) {
   return "unknown";
 }
 
-core::result<verify_baseline> verify_store::begin(config::table_spec const& spec) {
+core::result<verify_baseline> verify_store::begin(config::table_spec const& spec, bool values) {
   auto const one_at_a_time = db_.serialize();
   auto& c = db_.conn_;
+  values_.reset();
   auto layout = make_layout(spec);
   if (!layout) return layout.error();
+  if (auto r = c.exec(drop_working_tables); !r) return r.error();
   if (auto r = c.exec(create_working_tables); !r) return r.error();
 
   verify_baseline out;
@@ -120,8 +191,8 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
   auto tx = transaction::begin_read(c);
   if (!tx) return tx.error();
   auto state = c.prepare(
-      "SELECT delta_link, cycle_kind, cycle_reason, resync_requested, resync_reason FROM dvsync_table_state "
-      "WHERE table_name = ?1");
+      "SELECT delta_link, cycle_kind, cycle_reason, resync_requested, resync_reason, lookup_targets_lost_at "
+      "FROM dvsync_table_state WHERE table_name = ?1");
   if (!state) return state.error();
   state->bind_text(1, spec.table);
   auto row = state->step();
@@ -135,6 +206,7 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
       out.full_resync_reason = "a full cycle (" + state->column_optional_text(2).value_or("") + ") is in progress";
     else if (requested)
       out.full_resync_reason = "a full resync (" + state->column_optional_text(4).value_or("") + ") is requested";
+    out.lookup_targets_lost = !state->column_is_null(5);
     state->reset();
   }
   auto columns = column_names(c, layout->mirror_name);
@@ -144,6 +216,10 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
     return out;
   }
   out.columns_match = !column_difference(*columns, layout->columns);
+  if (values && out.columns_match) {
+    if (auto r = c.exec(create_rows_table(*layout)); !r) return r.error();
+    out.values = true;
+  }
   // The id and dvsync_version are in every layout the mirror has had, whatever its other columns.
   auto const id = quote_identifier(layout->id_column());
   if (auto r = c.exec(fmt::format("INSERT INTO temp.dvsync_verify_mirror (id, version, rejected) SELECT {0}, "
@@ -160,7 +236,27 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
     return r.error();
   out.mirror_rows = copied + c.changes();
   if (auto r = tx->commit(); !r) return r.error();
+  if (out.values) values_ = std::move(*layout);
   return out;
+}
+
+core::result<void> verify_store::add_rows(dataverse::page const& page) {
+  if (!values_) return core::make_error(core::errc::database, "verify: values are not compared for this table");
+  auto const one_at_a_time = db_.serialize();
+  auto& c = db_.conn_;
+  auto const& l = *values_;
+  auto tx = transaction::begin_write(c);
+  if (!tx) return tx.error();
+  auto st = c.prepare(insert_rows_table(l));
+  if (!st) return st.error();
+  for (auto const& r : page.upserts) {
+    if (r.size() != l.record_values)
+      return core::make_error(core::errc::protocol, fmt::format("table {}: record {} has {} values for {} columns",
+                                                                l.mirror_name, r.id, r.size(), l.record_values));
+    bind_mirror_row(*st, l, r);
+    if (auto done = st->run(); !done) return done;
+  }
+  return tx->commit();
 }
 
 core::result<void> verify_store::add_source(dataverse::page const& page) {
@@ -201,6 +297,11 @@ core::result<drift> verify_store::compare(std::size_t examples) {
   auto stale = c.query_int(stale_rows("count(*)"));
   if (!stale) return stale.error();
   out.counts = {*missing, *extra, *stale};
+  if (values_) {
+    auto altered = c.query_int(altered_rows(*values_, "count(*)"));
+    if (!altered) return altered.error();
+    out.counts.altered = *altered;
+  }
   if (examples == 0) return out;
   if (*missing > 0)
     if (auto e = examples_of(c, drift_kind::missing, missing_rows("s.id, NULL, s.version"), examples, out.missing); !e)
@@ -210,6 +311,11 @@ core::result<drift> verify_store::compare(std::size_t examples) {
       return e.error();
   if (*stale > 0)
     if (auto e = examples_of(c, drift_kind::stale, stale_rows("s.id, m.version, s.version"), examples, out.stale); !e)
+      return e.error();
+  if (out.counts.altered > 0)
+    if (auto e = examples_of(c, drift_kind::altered, altered_rows(*values_, "id, version, version, differing"), examples,
+                             out.altered);
+        !e)
       return e.error();
   return out;
 }
@@ -221,6 +327,10 @@ core::result<std::vector<drift_example>> verify_store::drifted(std::size_t limit
   if (auto e = examples_of(c, drift_kind::missing, missing_rows("s.id, NULL, s.version"), limit, rows); !e) return e.error();
   if (auto e = examples_of(c, drift_kind::stale, stale_rows("s.id, m.version, s.version"), limit - rows.size(), rows); !e)
     return e.error();
+  if (values_)
+    if (auto e = examples_of(c, drift_kind::altered, altered_rows(*values_, "id, version, version"), limit - rows.size(), rows);
+        !e)
+      return e.error();
   if (auto e = examples_of(c, drift_kind::extra, extra_rows("m.id, m.version, NULL"), limit - rows.size(), rows); !e)
     return e.error();
   return rows;
@@ -228,9 +338,8 @@ core::result<std::vector<drift_example>> verify_store::drifted(std::size_t limit
 
 core::result<void> verify_store::end() {
   auto const one_at_a_time = db_.serialize();
-  return db_.conn_.exec(
-      "DROP TABLE IF EXISTS temp.dvsync_verify_mirror; DROP TABLE IF EXISTS temp.dvsync_verify_source; "
-      "DROP TABLE IF EXISTS temp.dvsync_verify_changed");
+  values_.reset();
+  return db_.conn_.exec(drop_working_tables);
 }
 
 core::result<repair_totals> verify_store::repair(config::table_spec const& spec, dataverse::page const& fetched,
@@ -307,7 +416,6 @@ core::result<repair_totals> verify_store::repair(config::table_spec const& spec,
   bool const capture = captures_changes(spec);
   if (capture)
     if (auto r = start_capture(c, l); !r) return r.error();
-  int const version_param = static_cast<int>(l.columns.size());
   for (auto const& r : fetched.upserts) {
     if (r.size() != l.record_values)
       return core::make_error(core::errc::protocol, fmt::format("table {}: record {} has {} values for {} columns",
@@ -323,21 +431,13 @@ core::result<repair_totals> verify_store::repair(config::table_spec const& spec,
     if (auto u = unreject->run(); !u) return u.error();
     // As a delta's merge writes a row: in place when it keeps its key, else after removing the
     // rows it displaces (its own old row, and a row holding the key it takes).
-    auto bind_row = [&](statement& st) {
-      if (!l.keyed_by_id) st.bind_value(1, r.at(l.key_value));
-      st.bind_text(static_cast<int>(l.id_index()) + 1, r.id);
-      int const first = static_cast<int>(l.first_other()) + 1;
-      for (std::size_t i = 0; i < l.other_values.size(); ++i)
-        st.bind_value(static_cast<int>(i) + first, r.at(l.other_values[i]));
-      st.bind_int(version_param, r.version);
-    };
-    bind_row(*update);
+    bind_mirror_row(*update, l, r);
     if (auto u = update->run(); !u) return u.error();
     if (c.changes() != 1) {
       if (!l.keyed_by_id) displace->bind_value(1, r.at(l.key_value));
       displace->bind_text(l.keyed_by_id ? 1 : 2, r.id);
       if (auto d = displace->run(); !d) return d.error();
-      bind_row(*insert);
+      bind_mirror_row(*insert, l, r);
       if (auto i = insert->run(); !i) return i.error();
     }
     ++totals.upserted;
@@ -373,7 +473,7 @@ core::result<void> verify_store::record(verify_outcome const& o) {
   if (auto r = db_.durability(false); !r) return r;
   auto st = c.prepare(
       "INSERT OR REPLACE INTO dvsync_verify (table_name, finished_at, duration_ms, source_rows, mirror_rows, missing, "
-      "extra, stale, pending, fix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      "extra, stale, pending, fix, altered, values_compared) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!st) return st.error();
   st->bind_text(1, o.table);
   st->bind_int(2, o.finished_at);
@@ -385,14 +485,16 @@ core::result<void> verify_store::record(verify_outcome const& o) {
   st->bind_int(8, o.drift.stale);
   st->bind_int(9, o.pending);
   st->bind_text(10, to_string(o.fix));
+  st->bind_int(11, o.drift.altered);
+  st->bind_int(12, o.values ? 1 : 0);
   return st->run();
 }
 
 core::result<std::vector<verify_outcome>> verify_store::last_outcomes() {
   auto const one_at_a_time = db_.serialize();
   auto st = db_.conn_.prepare(
-      "SELECT table_name, finished_at, duration_ms, source_rows, mirror_rows, missing, extra, stale, pending, fix "
-      "FROM dvsync_verify ORDER BY table_name");
+      "SELECT table_name, finished_at, duration_ms, source_rows, mirror_rows, missing, extra, stale, pending, fix, "
+      "altered, values_compared FROM dvsync_verify ORDER BY table_name");
   if (!st) return st.error();
   std::vector<verify_outcome> out;
   for (;;) {
@@ -405,7 +507,8 @@ core::result<std::vector<verify_outcome>> verify_store::last_outcomes() {
     o.duration_ms = st->column_int(2);
     o.source_rows = st->column_int(3);
     o.mirror_rows = st->column_int(4);
-    o.drift = {st->column_int(5), st->column_int(6), st->column_int(7)};
+    o.drift = {st->column_int(5), st->column_int(6), st->column_int(7), st->column_int(10)};
+    o.values = st->column_int(11) != 0;
     o.pending = st->column_int(8);
     auto const fix = st->column_text(9);
     for (auto a : {fix_action::none, fix_action::repaired, fix_action::resync_requested, fix_action::resync_pending})

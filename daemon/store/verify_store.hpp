@@ -1,13 +1,15 @@
 #pragma once
 // What `dvsync verify` keeps in the database: a copy of one table's ids and versions as of one
-// committed cycle, the ids and versions the source returned, the ids changed in the source since
-// that cycle's delta link, all in TEMP tables of the verifying connection (on disk, never seen by
+// committed cycle, the ids and versions the source returned (with --values, its rows too, in a
+// table with the mirror's columns and declared types, so that each value is stored as the mirror
+// stores it), the ids changed in the source since that cycle's delta link, all in TEMP tables of the verifying connection (on disk, never seen by
 // another connection, gone with it); the comparison of these by SQL; the repair of the rows that
 // drifted; and the outcome of the last verify of each table (dvsync_verify), which the daemon
 // exports as metrics.
 #include "config/table_spec.hpp"
 #include "core/error.hpp"
 #include "dataverse/page.hpp"
+#include "store/table_layout.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -26,16 +28,19 @@ struct verify_baseline {
   bool full_resync_pending = false;       // a full cycle is in progress or requested: it replaces the table
   std::string full_resync_reason;
   bool columns_match = true;              // the mirror has the configured columns (rows can be written)
+  bool values = false;                    // the rows' values are compared too (asked, and columns_match)
+  bool lookup_targets_lost = false;       // the table's reads no longer ask for lookup targets
 };
 
-enum class drift_kind { missing = 1, extra, stale };
-char const* to_string(drift_kind k);  // "missing", "extra", "stale"
+enum class drift_kind { missing = 1, extra, stale, altered };
+char const* to_string(drift_kind k);  // "missing", "extra", "stale", "altered"
 
 struct drift_counts {
   std::int64_t missing = 0;  // in the source, not in the mirror (nor its rejects)
   std::int64_t extra = 0;    // in the mirror (or its rejects), not in the source
   std::int64_t stale = 0;    // in both, with another version
-  std::int64_t total() const { return missing + extra + stale; }
+  std::int64_t altered = 0;  // in both, with the same version and other values (compared with --values only)
+  std::int64_t total() const { return missing + extra + stale + altered; }
   friend bool operator==(drift_counts const&, drift_counts const&) = default;
 };
 
@@ -44,11 +49,12 @@ struct drift_example {
   std::string id;
   std::optional<std::int64_t> mirror_version;  // none for a missing row
   std::optional<std::int64_t> source_version;  // none for an extra row
+  std::vector<std::string> columns;            // altered: the mirror's columns whose values differ
 };
 
 struct drift {
   drift_counts counts;
-  std::vector<drift_example> missing, extra, stale;  // the first few of each, by id
+  std::vector<drift_example> missing, extra, stale, altered;  // the first few of each, by id
 };
 
 // The rows a repair wrote: upserted (fetched from the source), rejected (fetched, and kept in
@@ -79,6 +85,7 @@ struct verify_outcome {
   drift_counts drift;
   std::int64_t pending = 0;      // differences explained by changes since the delta link
   fix_action fix = fix_action::none;
+  bool values = false;           // the values were compared (--values), not only ids and versions
 };
 
 // Works on an open database's connection; one table at a time (begin() starts over).
@@ -88,10 +95,16 @@ class verify_store {
 
   // Creates the working tables afresh and copies into them, in one read snapshot, the mirror's
   // ids and versions, its rejects' and its delta link. A table whose mirror does not exist yet
-  // copies nothing and has no delta link.
-  core::result<verify_baseline> begin(config::table_spec const& spec);
+  // copies nothing and has no delta link. `values`: the source's rows will be compared value by
+  // value too (baseline.values says whether they can be: not while the mirror's columns differ
+  // from the configured ones, as the next full cycle rebuilds it).
+  core::result<verify_baseline> begin(config::table_spec const& spec, bool values = false);
   // The ids and versions of one page of the source's rows (a row read twice keeps its last version).
   core::result<void> add_source(dataverse::page const& page);
+  // The rows of one page of the source, read whole, when values are compared (baseline.values):
+  // each bound as the mirror's merge binds it, into a table with the mirror's declared types, so
+  // that a value compares equal exactly when the merge would have stored the same.
+  core::result<void> add_rows(dataverse::page const& page);
   // The ids of one page of the changes since the delta link (upserts and deletes), or of rows
   // seen changing since (deletes): left out of the comparison.
   core::result<void> add_changed(dataverse::page const& page);
@@ -99,9 +112,12 @@ class verify_store {
   // The working tables' size on disk (SQLite's temp files, in SQLITE_TMPDIR, TMPDIR or /var/tmp).
   core::result<std::int64_t> working_bytes();
   // Source against copy, leaving out ids changed since the delta link; `examples` of each kind.
+  // Altered rows are those whose version the source, the copy and the mirror as it is now agree on,
+  // and whose values differ: an edit of the mirror by hand, or a bug. (A row the daemon has changed
+  // since the copy is stale or pending, never altered.)
   core::result<drift> compare(std::size_t examples);
-  // The rows of the drift compare() counts, missing then stale then extra, at most `limit`, each
-  // with the version the source returned (none for an extra row).
+  // The rows of the drift compare() counts, missing then stale then altered then extra, at most
+  // `limit`, each with the version the source returned (none for an extra row).
   core::result<std::vector<drift_example>> drifted(std::size_t limit);
   // Drops the working tables.
   core::result<void> end();
@@ -122,6 +138,7 @@ class verify_store {
 
  private:
   database& db_;
+  std::optional<table_layout> values_;  // set by begin() when values are compared
 };
 
 }  // namespace dvsync::store

@@ -17,11 +17,17 @@ std::string examples_line(char const* kind, std::vector<store::drift_example> co
     auto const& e = list[i];
     if (i > 0) out += ", ";
     out += e.id;
-    if (e.mirror_version && e.source_version)
+    if (e.kind == store::drift_kind::altered)
+      out += fmt::format(" (version {}: {})", e.mirror_version.value_or(0), fmt::join(e.columns, ", "));
+    else if (e.mirror_version && e.source_version)
       out += fmt::format(" (mirror version {}, source {})", *e.mirror_version, *e.source_version);
   }
   if (count > static_cast<std::int64_t>(list.size())) out += fmt::format(", and {} more", count - static_cast<std::int64_t>(list.size()));
   return out + "\n";
+}
+
+std::string values_note(table_report const& t) {
+  return t.values_note.empty() ? std::string() : fmt::format("  note:    values not compared: {}\n", t.values_note);
 }
 
 std::string fix_text(table_report const& t) {
@@ -45,6 +51,11 @@ boost::json::array examples_json(std::vector<store::drift_example> const& list) 
     boost::json::object o{{"id", e.id}};
     o["mirror_version"] = e.mirror_version ? boost::json::value(*e.mirror_version) : nullptr;
     o["source_version"] = e.source_version ? boost::json::value(*e.source_version) : nullptr;
+    if (e.kind == store::drift_kind::altered) {
+      boost::json::array columns;
+      for (auto const& c : e.columns) columns.push_back(boost::json::string(c));
+      o["columns"] = std::move(columns);
+    }
     out.push_back(std::move(o));
   }
   return out;
@@ -60,14 +71,18 @@ std::string report_text(std::vector<table_report> const& tables) {
         t.pending > 0 ? fmt::format("; {} changed in the source since the last cycle, not drift", rows(t.pending)) : "";
     switch (t.status) {
       case table_status::no_drift:
-        out += fmt::format("{}: no drift: {} in the source, {} in the mirror{} ({}, {:.1f} s)\n", t.table,
-                           rows(t.source_rows), rows(t.mirror_rows), pending, requests(t.requests), t.duration_ms / 1000.0);
+        out += fmt::format("{}: no drift{}: {} in the source, {} in the mirror{} ({}, {:.1f} s)\n", t.table,
+                           t.values ? " (values compared)" : "", rows(t.source_rows), rows(t.mirror_rows), pending,
+                           requests(t.requests), t.duration_ms / 1000.0);
+        out += values_note(t);
         break;
       case table_status::drift:
-        out += fmt::format("{}: DRIFT: {} missing, {} extra, {} stale; {} in the source, {} in the mirror{} ({}, "
+        out += fmt::format("{}: DRIFT: {} missing, {} extra, {} stale{}; {} in the source, {} in the mirror{} ({}, "
                            "{:.1f} s)\n",
-                           t.table, c.missing, c.extra, c.stale, rows(t.source_rows), rows(t.mirror_rows), pending,
-                           requests(t.requests), t.duration_ms / 1000.0);
+                           t.table, c.missing, c.extra, c.stale,
+                           t.values ? fmt::format(", {} altered", c.altered) : std::string(), rows(t.source_rows),
+                           rows(t.mirror_rows), pending, requests(t.requests), t.duration_ms / 1000.0);
+        out += values_note(t);
         if (!t.rechecked)
           out += fmt::format("  note:    over {} differences: not read again one by one, so rows changing at this "
                              "moment may be among them\n",
@@ -75,6 +90,7 @@ std::string report_text(std::vector<table_report> const& tables) {
         out += examples_line("missing", t.found.missing, c.missing);
         out += examples_line("extra", t.found.extra, c.extra);
         out += examples_line("stale", t.found.stale, c.stale);
+        out += examples_line("altered", t.found.altered, c.altered);
         out += fix_text(t);
         break;
       case table_status::not_synced: out += fmt::format("{}: not synced yet ({}): nothing to verify\n", t.table, t.error); break;
@@ -95,6 +111,7 @@ std::string report_json(std::vector<table_report> const& tables, std::int64_t no
                           {"missing", c.missing},
                           {"extra", c.extra},
                           {"stale", c.stale},
+                          {"values_compared", t.values},
                           {"pending", t.pending},
                           {"rechecked", t.rechecked},
                           {"requests", t.requests},
@@ -103,6 +120,10 @@ std::string report_json(std::vector<table_report> const& tables, std::int64_t no
     examples["missing"] = examples_json(t.found.missing);
     examples["extra"] = examples_json(t.found.extra);
     examples["stale"] = examples_json(t.found.stale);
+    if (t.values) {
+      o["altered"] = c.altered;
+      examples["altered"] = examples_json(t.found.altered);
+    }
     o["examples"] = std::move(examples);
     o["error"] = t.error.empty() ? boost::json::value(nullptr) : boost::json::value(t.error);
     boost::json::object fix{{"action", store::to_string(t.fix)}, {"reason", t.fix_reason}};

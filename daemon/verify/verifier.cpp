@@ -48,15 +48,24 @@ verifier::verifier(dataverse::client& client, store::database& db, config::setti
     : client_(client), db_(db), store_(db), dataverse_(settings.dataverse), page_size_(settings.sync.page_size),
       examples_(examples) {}
 
-boost::asio::awaitable<core::result<void>> verifier::read_source(config::table_spec const& spec) {
-  auto url = dataverse::versions_url(dataverse_, spec);
+boost::asio::awaitable<core::result<void>> verifier::read_source(config::table_spec const& spec, bool values,
+                                                                 bool lookup_targets) {
+  auto url = values ? dataverse::initial_url(dataverse_, spec) : dataverse::versions_url(dataverse_, spec);
   dataverse::link_guard guard(dataverse_.url, url);
   auto const ids = ids_only(spec);
+  auto const values_per_row = values ? config::fields_of(spec).size() + 2 : 0;
   for (std::int64_t pages = 1;; ++pages) {
-    auto body = co_await client_.get_untracked(url, page_size_);
+    auto body = co_await client_.get_untracked(url, page_size_, values && lookup_targets, values_per_row);
     if (!body) co_return body.error();
     auto page = dataverse::parse_page(*body, ids);
     if (!page) co_return page.error();
+    // The rows as a cycle reads them (their types, exact digits and rejects), for their values;
+    // the ids and versions above stay the comparison's, whatever a row's values.
+    if (values) {
+      auto rows = dataverse::parse_page(*body, spec);
+      if (!rows) co_return rows.error();
+      if (auto r = store_.add_rows(*rows); !r) co_return r.error();
+    }
     std::string().swap(*body);
     if (auto ok = guard.check(*page); !ok) co_return ok.error();
     // An untracked read lists rows only; deleted entries would mean the service read it as a delta.
@@ -137,7 +146,7 @@ boost::asio::awaitable<core::result<verifier::recheck_outcome>> verifier::rechec
   co_return out;
 }
 
-boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, fix_options fix) {
+boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, fix_options fix, bool values) {
   table_report rep;
   rep.table = spec.table;
   auto const started = steady::now();
@@ -150,18 +159,21 @@ boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, f
     (void)store_.end();
   };
 
-  auto base = store_.begin(spec);
+  auto base = store_.begin(spec, values);
   if (!base) {
     done(table_status::failed, base.error().message);
     co_return rep;
   }
+  rep.values = base->values;
+  if (values && !base->values)
+    rep.values_note = "the mirror's columns differ from the configured ones until its next full cycle rebuilds it";
   if (base->delta_link.empty()) {
     done(table_status::not_synced, base->full_resync_pending ? "its first full read is in progress" : "never synced");
     co_return rep;
   }
   rep.mirror_rows = base->mirror_rows;
   core::log::info("verify.start", {{"table", spec.table}, {"mirror_rows", rep.mirror_rows}});
-  if (auto r = co_await read_source(spec); !r) {
+  if (auto r = co_await read_source(spec, base->values, !base->lookup_targets_lost && config::has_lookup_targets(spec)); !r) {
     done(table_status::failed, "reading the source: " + r.error().message);
     co_return rep;
   }
@@ -228,7 +240,8 @@ boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, f
   auto const working = store_.working_bytes();
   core::log::info("verify.compared", {{"table", spec.table}, {"source_rows", rep.source_rows},
                                       {"missing", rep.found.counts.missing}, {"extra", rep.found.counts.extra},
-                                      {"stale", rep.found.counts.stale}, {"pending", rep.pending},
+                                      {"stale", rep.found.counts.stale}, {"altered", rep.found.counts.altered},
+                                      {"pending", rep.pending},
                                       {"temp_bytes", working ? *working : -1}});
 
   if (fix.enabled && drifted > 0) {

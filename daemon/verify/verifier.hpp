@@ -1,6 +1,6 @@
 #pragma once
-// `dvsync verify` for one table: an untracked paged read of every row's id and version, compared
-// with a copy of the mirror's taken from one committed cycle; differences that the source's own
+// `dvsync verify` for one table: an untracked paged read of every row's id and version (with
+// --values, of every row whole), compared with a copy of the mirror's taken from one committed cycle; differences that the source's own
 // changes since that cycle's delta link explain are left out (they are what the next cycle brings,
 // not drift); with --fix, the drift is repaired by id or a full resync is requested (verify/plan.hpp).
 //
@@ -46,6 +46,8 @@ struct table_report {
   std::string fix_reason;
   std::optional<store::repair_totals> repaired;
   bool rechecked = true;             // false: too many differences to read each again by id (recheck_limit)
+  bool values = false;               // the values were compared, not only ids and versions
+  std::string values_note;           // values were asked for and not compared: why
   std::uint64_t requests = 0;        // answers to this table's pages, delta and rows by id (retries included)
   std::int64_t duration_ms = 0;
 };
@@ -64,11 +66,16 @@ class verifier {
  public:
   verifier(dataverse::client& client, store::database& db, config::settings const& settings, std::size_t examples = 5);
 
-  // Never throws for an expected failure: the report says failed and why.
-  boost::asio::awaitable<table_report> verify(config::table_spec spec, fix_options fix);
+  // Never throws for an expected failure: the report says failed and why. `values`: the source's
+  // rows are read whole and compared value by value with the mirror's (altered rows), not only
+  // their ids and versions.
+  boost::asio::awaitable<table_report> verify(config::table_spec spec, fix_options fix, bool values = false);
 
  private:
-  boost::asio::awaitable<core::result<void>> read_source(config::table_spec const& spec);
+  // Every row's id and version, and with `values` the rows themselves, read as a full cycle reads
+  // them (`lookup_targets` as its reads ask).
+  boost::asio::awaitable<core::result<void>> read_source(config::table_spec const& spec, bool values,
+                                                         bool lookup_targets);
   // The ids of the changes since the delta link, into the working tables; how many there were.
   boost::asio::awaitable<core::result<std::size_t>> read_changes(config::table_spec const& spec, std::string delta_link);
   // The differences read again by id: the rows that drifted for certain (fetched whole, for a

@@ -2,12 +2,14 @@
 // deleted from the mirror, a version altered, a foreign row inserted, with the sqlite3 shell's
 // means) found exactly in a keyed and a GUID-keyed table; --fix repairs only those rows, or falls
 // back to a full resync when the drift is large or a running daemon holds the lock; and no false
-// drift while a daemon syncs a source that keeps changing. The daemon exports the outcome.
+// drift while a daemon syncs a source that keeps changing. With --values, edits that keep the
+// version are found in every type and repaired. The daemon exports the outcome.
 #include "ops_fixture.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -236,6 +238,101 @@ TEST_F(verify_test, fix_repairs_only_the_drifted_rows_and_a_second_verify_finds_
   auto next = once();
   ASSERT_EQ(next.exit_code, 0) << next.err;
   EXPECT_TRUE(contains(next.out, "sample_book: delta cycle, 1 page, 1 upsert")) << next.out;
+  expect_mirror_equals_source();
+}
+
+// `verify --values --json`: per table, the altered rows' ids with the columns that differ.
+std::map<std::string, std::vector<std::string>> altered_rows(process_result const& r) {
+  std::map<std::string, std::vector<std::string>> out;
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(r.out, ec);
+  if (ec) {
+    ADD_FAILURE() << "not JSON: " << r.out << r.err;
+    return out;
+  }
+  for (auto const& item : doc.as_object().at("tables").as_array()) {
+    auto const& t = item.as_object();
+    auto& rows = out[std::string(t.at("table").as_string())];
+    EXPECT_TRUE(t.at("values_compared").as_bool()) << t;
+    for (auto const& e : t.at("examples").as_object().at("altered").as_array()) {
+      std::string row(e.as_object().at("id").as_string());
+      for (auto const& c : e.as_object().at("columns").as_array()) row += ":" + std::string(c.as_string());
+      rows.push_back(row);
+    }
+    EXPECT_EQ(t.at("altered").as_int64(), static_cast<std::int64_t>(rows.size())) << t;
+  }
+  return out;
+}
+
+TEST_F(verify_test, values_find_hand_edits_that_keep_the_version_in_every_type_and_fix_restores_them) {
+  config_overrides o;
+  o.tables = R"([
+    { "entity_set": "sample_books", "table": "sample_book", "id": "sample_bookid", "key": "sample_bookcode",
+      "columns": ["sample_name", "sample_bookcode", "sample_author"] },
+    { "logical_name": "account" }, { "logical_name": "contact" } ])";
+  write_config(o);
+  create_books(0, 19);
+  seed_accounts(30);
+  auto seeded = emulator_->control("seed", R"({"entity_set":"contacts","count":12,"seed":3})");
+  ASSERT_EQ(seeded.status, 200) << seeded.body;
+  ASSERT_EQ(once().exit_code, 0);
+
+  // Every type as the sync stored it (exact digits, dates, lookups and their targets, choices):
+  // read whole again, untracked, and compared, nothing differs.
+  auto clean = verify({"--values"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  for (auto const* table : {"sample_book", "account", "contact"})
+    EXPECT_TRUE(contains(clean.out, fmt::format("{}: no drift (values compared)", table))) << clean.out;
+
+  auto const book = id_of("BookCode5");
+  auto const ledger = query_text(db_path_, "SELECT accountid FROM account WHERE sample_ledgerbalance IS NOT NULL "
+                                           "ORDER BY accountid LIMIT 1");
+  auto const held = query_text(db_path_, fmt::format("SELECT accountid FROM account WHERE accountid > '{}' "
+                                                     "ORDER BY accountid LIMIT 1", ledger));
+  auto const contact = query_text(db_path_, "SELECT contactid FROM contact WHERE parentcustomeridtype IS NOT NULL "
+                                            "ORDER BY contactid LIMIT 1");
+  ASSERT_NE(ledger, "");
+  ASSERT_NE(contact, "");
+  auto const before = std::vector<std::string>{
+      row_text("sample_book", "sample_bookid", book), row_text("account", "accountid", ledger),
+      row_text("account", "accountid", held), row_text("contact", "contactid", contact)};
+  // Edits that keep dvsync_version, as a person with the sqlite3 shell makes them.
+  exec_sql(db_path_, fmt::format("UPDATE sample_book SET sample_author = 'edited by hand' WHERE sample_bookid = '{}';"
+                                 "UPDATE account SET sample_ledgerbalance = sample_ledgerbalance + 1, "
+                                 "dvsync_exact_sample_ledgerbalance = '1.0000' WHERE accountid = '{}';"
+                                 "UPDATE account SET creditonhold = CASE creditonhold WHEN 1 THEN 0 ELSE 1 END WHERE accountid = '{}';"
+                                 "UPDATE contact SET parentcustomeridtype = NULL WHERE contactid = '{}';",
+                                 book, ledger, held, contact));
+
+  // Versions alone cannot see them.
+  EXPECT_EQ(verify().exit_code, 0);
+  auto found = verify({"--values", "--json"});
+  EXPECT_EQ(found.exit_code, 1) << found.err;
+  auto altered = altered_rows(found);
+  EXPECT_EQ(altered["sample_book"], std::vector<std::string>{book + ":sample_author"});
+  std::vector<std::string> accounts{ledger + ":sample_ledgerbalance:dvsync_exact_sample_ledgerbalance",
+                                    held + ":creditonhold"};
+  std::sort(accounts.begin(), accounts.end());
+  EXPECT_EQ(altered["account"], accounts);
+  EXPECT_EQ(altered["contact"], std::vector<std::string>{contact + ":parentcustomeridtype"});
+  EXPECT_EQ(query_text(db_path_, "SELECT altered || ',' || values_compared FROM dvsync_verify WHERE table_name = 'account'"),
+            "2,1");
+
+  auto text = verify({"--values", "--table", "account"});
+  EXPECT_TRUE(contains(text.out, "account: DRIFT: 0 missing, 0 extra, 0 stale, 2 altered")) << text.out;
+  EXPECT_TRUE(contains(text.out, "creditonhold")) << text.out;
+
+  // --fix reads each altered row again by id and writes it as the sync wrote it.
+  auto fixed = verify({"--values", "--fix"});
+  EXPECT_EQ(fixed.exit_code, 1) << fixed.out << fixed.err;
+  EXPECT_TRUE(contains(fixed.out, "fixed:")) << fixed.out;
+  EXPECT_EQ((std::vector<std::string>{row_text("sample_book", "sample_bookid", book), row_text("account", "accountid", ledger),
+                                      row_text("account", "accountid", held), row_text("contact", "contactid", contact)}),
+            before);
+  auto again = verify({"--values"});
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(query_text(db_path_, "SELECT altered || ',' || values_compared FROM dvsync_verify WHERE table_name = 'account'"),
+            "0,1");
   expect_mirror_equals_source();
 }
 

@@ -49,6 +49,12 @@ TEST(parse_arguments, verify_takes_table_fix_and_json) {
   EXPECT_FALSE(plain.args->fix);
   EXPECT_FALSE(parse_arguments({"verify", "--fix=yes"}).args);
   EXPECT_FALSE(parse_arguments({"resync", "--fix"}).args);
+  EXPECT_FALSE(plain.args->values);
+  auto values = parse_arguments({"verify", "--values"});
+  ASSERT_TRUE(values.args) << values.error;
+  EXPECT_TRUE(values.args->values);
+  EXPECT_FALSE(parse_arguments({"verify", "--values=1"}).args);
+  EXPECT_FALSE(parse_arguments({"status", "--values"}).args);
 }
 
 TEST(parse_arguments, refuses_unknown_commands_and_missing_values) {

@@ -203,6 +203,10 @@ TEST(metrics, the_last_verify_of_a_table_shows_its_time_duration_drift_and_sourc
   EXPECT_EQ(s.at("dvsync_verify_source_rows" + t + "}"), "20");
   EXPECT_FALSE(s.contains("dvsync_verify_last_run_timestamp_seconds{table=\"account\"}"));
   EXPECT_FALSE(s.contains("dvsync_verify_last_run_timestamp_seconds{table=\"not_configured\"}"));
+  // Altered rows are known only when values were compared: absent otherwise, not 0.
+  EXPECT_FALSE(s.contains("dvsync_verify_drift_rows" + t + ",kind=\"altered\"}"));
+  m.verify_outcomes({{"sample_book", 950, 2500, 20, 21, {0, 0, 0, 5}, 0, store::fix_action::none, true}});
+  EXPECT_EQ(samples(m.render(1000)).at("dvsync_verify_drift_rows" + t + ",kind=\"altered\"}"), "5");
 }
 
 TEST(metrics, freshness_lists_every_configured_table_in_order) {

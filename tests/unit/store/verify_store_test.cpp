@@ -61,6 +61,83 @@ TEST_F(verify_store_test, finds_missing_extra_and_stale_rows_exactly_and_nothing
   ASSERT_TRUE(v.end());
 }
 
+// A hand edit of the mirror: a second connection, as `sqlite3 mirror.db` would write.
+void edit_by_hand(std::string const& db_path, std::string const& sql) {
+  auto c = connection::open(db_path, open_mode::read_write, std::chrono::milliseconds{5000}).value();
+  ASSERT_TRUE(c.exec(sql));
+}
+
+std::string describe_altered(drift_example const& e) {
+  std::string columns;
+  for (auto const& c : e.columns) columns += (columns.empty() ? "" : "+") + c;
+  return e.id + ":" + std::to_string(e.source_version.value_or(-1)) + ":" + columns;
+}
+
+TEST_F(verify_store_test, values_find_rows_edited_by_hand_with_the_columns_that_differ_and_nothing_on_an_equal_mirror) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 2), book("c", text("Z"), "c", 3)});
+  verify_store v(db);
+  auto base = v.begin(books(), true);
+  ASSERT_TRUE(base) << base.error().message;
+  EXPECT_TRUE(base->values);
+  ASSERT_TRUE(v.add_source(versions({{"a", 1}, {"b", 2}, {"c", 3}})));
+  ASSERT_TRUE(v.add_rows(upserts({book("a", text("X"), "a", 1), book("b", text("Y"), "b", 2), book("c", text("Z"), "c", 3)})));
+  auto same = v.compare(5);
+  ASSERT_TRUE(same) << same.error().message;
+  EXPECT_EQ(same->counts, (drift_counts{0, 0, 0, 0}));
+
+  // Two edits keep the version: a name, and a name with the key. A NULL for a value is a difference too.
+  edit_by_hand(db_path(), "UPDATE sample_book SET sample_name = 'edited' WHERE sample_bookid = 'b'");
+  edit_by_hand(db_path(), "UPDATE sample_book SET sample_bookcode = 'C', sample_author = NULL WHERE sample_bookid = 'c'");
+  ASSERT_TRUE(v.begin(books(), true));
+  ASSERT_TRUE(v.add_source(versions({{"a", 1}, {"b", 2}, {"c", 3}})));
+  ASSERT_TRUE(v.add_rows(upserts({book("a", text("X"), "a", 1), book("b", text("Y"), "b", 2), book("c", text("Z"), "c", 3)})));
+  auto found = v.compare(5);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->counts, (drift_counts{0, 0, 0, 2}));
+  V altered;
+  for (auto const& e : found->altered) altered.push_back(describe_altered(e));
+  EXPECT_EQ(altered, (V{"b:2:sample_name", "c:3:sample_bookcode+sample_author"}));
+  EXPECT_EQ(describe(v.drifted(10).value()), (V{"b:2:2", "c:3:3"}));
+
+  // Without --values the same mirror has no drift: the versions agree.
+  ASSERT_TRUE(v.begin(books()));
+  ASSERT_TRUE(v.add_source(versions({{"a", 1}, {"b", 2}, {"c", 3}})));
+  EXPECT_EQ(v.compare(5)->counts, (drift_counts{0, 0, 0, 0}));
+  ASSERT_TRUE(v.end());
+}
+
+TEST_F(verify_store_test, values_are_compared_only_where_the_versions_agree_and_as_the_mirror_stores_them) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1), book("b", text("Y"), "b", 2), book("c", text("Z"), "c", 3)});
+  verify_store v(db);
+  ASSERT_TRUE(v.begin(books(), true));
+  // b is newer in the source (stale, not altered); c changed since the delta link (pending); d is
+  // missing. Values are bound as the merge binds them: the same text is equal, whatever its source.
+  ASSERT_TRUE(v.add_source(versions({{"a", 1}, {"b", 7}, {"c", 3}, {"d", 1}})));
+  ASSERT_TRUE(v.add_rows(upserts({book("a", text("X"), "a", 1), book("b", text("Y"), "other name", 7),
+                                  book("c", text("Z"), "changed", 3), book("d", text("W"), "d", 1)})));
+  ASSERT_TRUE(v.add_changed(versions({{"c", 4}})));
+  auto found = v.compare(5);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->counts, (drift_counts{1, 0, 1, 0}));
+  ASSERT_TRUE(v.end());
+}
+
+TEST_F(verify_store_test, values_are_not_compared_while_the_mirrors_columns_differ_from_the_configured_ones) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1)});
+  auto wider = books();
+  wider.columns.push_back("sample_pages");
+  verify_store v(db);
+  auto base = v.begin(wider, true);
+  ASSERT_TRUE(base) << base.error().message;
+  EXPECT_FALSE(base->columns_match);
+  EXPECT_FALSE(base->values);
+  EXPECT_FALSE(v.add_rows(upserts({book("a", text("X"), "a", 1)})));
+  ASSERT_TRUE(v.end());
+}
+
 TEST_F(verify_store_test, examples_are_the_first_ids_and_counts_stay_exact) {
   auto db = open_db();
   initial_sync(db, {book("a", text("X"), "a", 1)});

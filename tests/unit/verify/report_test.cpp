@@ -18,9 +18,9 @@ table_report drifted() {
   t.requests = 3;
   t.duration_ms = 1500;
   t.found.counts = {1, 1, 7};
-  t.found.missing = {{store::drift_kind::missing, "m", std::nullopt, 4}};
-  t.found.extra = {{store::drift_kind::extra, "x", 3, std::nullopt}};
-  t.found.stale = {{store::drift_kind::stale, "s", 2, 7}};
+  t.found.missing = {{store::drift_kind::missing, "m", std::nullopt, 4, {}}};
+  t.found.extra = {{store::drift_kind::extra, "x", 3, std::nullopt, {}}};
+  t.found.stale = {{store::drift_kind::stale, "s", 2, 7, {}}};
   t.fix = store::fix_action::repaired;
   t.fix_reason = "9 rows fetched by id and written in one transaction";
   t.repaired = store::repair_totals{8, 0, 1, 19};
@@ -63,6 +63,29 @@ TEST(report_json, is_one_document_with_every_table) {
   EXPECT_EQ(fix.at("repaired").as_object().at("deleted").as_int64(), 1);
   EXPECT_EQ(t[1].as_object().at("status").as_string(), "failed");
   EXPECT_EQ(t[1].as_object().at("error").as_string(), "reading the source: HTTP 500");
+}
+
+TEST(report, altered_rows_name_the_columns_that_differ_and_appear_only_when_values_were_compared) {
+  auto t = drifted();
+  EXPECT_FALSE(contains(report_text({t}), "altered")) << report_text({t});
+  EXPECT_FALSE(boost::json::parse(report_json({t}, 1)).as_object().at("tables").as_array()[0].as_object().contains("altered"));
+  t.values = true;
+  t.found.counts.altered = 2;
+  t.found.altered = {{store::drift_kind::altered, "a", 5, 5, {"sample_author", "sample_name"}}};
+  auto text = report_text({t});
+  EXPECT_TRUE(contains(text, "1 missing, 1 extra, 7 stale, 2 altered;")) << text;
+  EXPECT_TRUE(contains(text, "  altered: a (version 5: sample_author, sample_name), and 1 more\n")) << text;
+  auto doc = boost::json::parse(report_json({t}, 1)).as_object().at("tables").as_array()[0].as_object();
+  EXPECT_EQ(doc.at("altered").as_int64(), 2);
+  EXPECT_TRUE(doc.at("values_compared").as_bool());
+  auto const& example = doc.at("examples").as_object().at("altered").as_array().at(0).as_object();
+  EXPECT_EQ(example.at("columns").as_array().size(), 2u);
+
+  table_report unmatched;
+  unmatched.table = "account";
+  unmatched.status = table_status::no_drift;
+  unmatched.values_note = "the mirror's columns differ";
+  EXPECT_TRUE(contains(report_text({unmatched}), "  note:    values not compared: the mirror's columns differ\n"));
 }
 
 TEST(exit_code, is_1_for_drift_or_failure_and_0_otherwise) {
