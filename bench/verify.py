@@ -7,7 +7,9 @@ Called by bench/run.sh with the Release build directory. One emulator serves ROW
   - `dvsync verify` of the correct mirror;
   - the same after hand-made drift made with SQLite as a person would: DRIFT rows deleted from the
     mirror, DRIFT versions altered, DRIFT foreign rows inserted (found exactly, or the run fails);
-  - `dvsync verify --fix` of that drift (repaired by id), then `dvsync verify` again (no drift).
+  - `dvsync verify --fix` of that drift (repaired by id), then `dvsync verify` again (no drift);
+  - the same four with --values (every row read whole and compared value by value), the drift
+    being DRIFT authors edited by hand with their versions kept (altered rows).
 It writes the section "Verify" of docs/PERFORMANCE.md.
 """
 import argparse
@@ -64,6 +66,7 @@ def verify(build, work, emu, config, tag, *extra):
     r = {"tag": tag, "args": " ".join(extra), "exit": proc.returncode, "wall_s": wall,
          "cpu_s": float(user) + float(sys_), "rss_mib": int(rss_kib) / 1024.0, "requests": answered(emu) - before,
          "missing": table["missing"], "extra": table["extra"], "stale": table["stale"], "fix": table["fix"]["action"],
+         "altered": table.get("altered"),
          "source_rows": table["source_rows"], "temp_mib": temp_bytes / 1048576.0}
     log(f"{tag}: {r}")
     return r
@@ -89,6 +92,20 @@ def make_drift(db, n):
     return deleted, stale, foreign
 
 
+def edit_values(db, n):
+    """n authors edited by hand, their versions kept: the ids."""
+    c = sqlite3.connect(db, timeout=30)
+    try:
+        ids = [row[0] for row in c.execute("SELECT sample_bookid FROM sample_book ORDER BY sample_bookid")]
+        edited = ids[::max(1, len(ids) // n)][:n]
+        with c:
+            c.executemany("UPDATE sample_book SET sample_author = 'edited by hand' WHERE sample_bookid = ?",
+                          [(i,) for i in edited])
+    finally:
+        c.close()
+    return edited
+
+
 def section(r, command):
     n = r["rows"]
     L = ["## Verify\n",
@@ -99,13 +116,20 @@ def section(r, command):
          "(token, metadata, pages, the delta link when differences need explaining, rows fetched by id); wall, CPU "
          "and peak RSS are the dvsync process's (`/usr/bin/time`). The drift was made with SQLite in the mirror: "
          f"{r['drift']} rows deleted, {r['drift']} versions altered, {r['drift']} foreign rows inserted.\n",
-         "| Run | Found (missing / extra / stale) | Requests | Wall | CPU | Peak RSS | Temp files | Exit |",
+         f"With `--values` the drift was {r['drift']} authors edited by hand, their versions kept (altered rows, "
+         "which only a comparison of values finds).\n",
+         "| Run | Found (missing / extra / stale / altered) | Requests | Wall | CPU | Peak RSS | Temp files | Exit |",
          "|---|---|---:|---:|---:|---:|---:|---:|"]
     for x in r["runs"]:
         label = {"clean": "verify, correct mirror", "drift": "verify, after the drift",
-                 "fix": f"verify --fix ({x['fix']})", "after": "verify after the fix"}[x["tag"]]
-        L.append(f"| {label} | {x['missing']} / {x['extra']} / {x['stale']} | {x['requests']} | {x['wall_s']:.1f} s | "
-                 f"{x['cpu_s']:.1f} s | {x['rss_mib']:.1f} MiB | {x['temp_mib']:.0f} MiB | {x['exit']} |")
+                 "fix": f"verify --fix ({x['fix']})", "after": "verify after the fix",
+                 "values": "verify --values, correct mirror", "values-drift": "verify --values, after the edits",
+                 "values-fix": f"verify --values --fix ({x['fix']})",
+                 "values-after": "verify --values after the fix"}[x["tag"]]
+        altered = "-" if x["altered"] is None else x["altered"]
+        L.append(f"| {label} | {x['missing']} / {x['extra']} / {x['stale']} / {altered} | {x['requests']} | "
+                 f"{x['wall_s']:.1f} s | {x['cpu_s']:.1f} s | {x['rss_mib']:.1f} MiB | {x['temp_mib']:.0f} MiB | "
+                 f"{x['exit']} |")
     L += ["",
           f"For comparison, the initial sync of the same {n:,} rows by `dvsync once` took {r['sync_wall_s']:.1f} s "
           f"(peak RSS {r['sync_rss_mib']:.1f} MiB). The comparison runs in SQLite TEMP tables on disk (\"Temp "
@@ -142,14 +166,22 @@ def main():
         runs.append(verify(a.build, work, emu, config, "drift"))
         runs.append(verify(a.build, work, emu, config, "fix", "--fix"))
         runs.append(verify(a.build, work, emu, config, "after"))
+        runs.append(verify(a.build, work, emu, config, "values", "--values"))
+        edited = edit_values(db, a.drift)
+        runs.append(verify(a.build, work, emu, config, "values-drift", "--values"))
+        runs.append(verify(a.build, work, emu, config, "values-fix", "--values", "--fix"))
+        runs.append(verify(a.build, work, emu, config, "values-after", "--values"))
     finally:
         emu.stop()
-    expected = [(0, 0, 0), (len(deleted), len(foreign), len(stale)), (len(deleted), len(foreign), len(stale)), (0, 0, 0)]
+    d, f, s_, e = len(deleted), len(foreign), len(stale), len(edited)
+    expected = [(0, 0, 0, None), (d, f, s_, None), (d, f, s_, None), (0, 0, 0, None),
+                (0, 0, 0, 0), (0, 0, 0, e), (0, 0, 0, e), (0, 0, 0, 0)]
     for x, want in zip(runs, expected):
-        if (x["missing"], x["extra"], x["stale"]) != want:
+        if (x["missing"], x["extra"], x["stale"], x["altered"]) != want:
             raise RuntimeError(f"verify {x['tag']} found {x}, expected {want}")
-    if runs[2]["fix"] != "repaired":
-        raise RuntimeError(f"verify --fix did {runs[2]['fix']}, expected repaired")
+    for x in (runs[2], runs[6]):
+        if x["fix"] != "repaired":
+            raise RuntimeError(f"verify {x['tag']} did {x['fix']}, expected repaired")
     r["runs"] = runs
     r["load_end"] = bench.loadavg()
     with open(os.path.join(work, "verify.json.out"), "w") as f:
