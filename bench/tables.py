@@ -164,6 +164,17 @@ def idle_cpu(build, work, base, names, cycles=15, warmup=3):
     return {"tables": len(names), "cpu_ms_per_table_cycle": statistics.median(per), "rounds": len(per)}
 
 
+def big_loaded(db, big):
+    """Whether the big table's initial load has committed (its delta link is stored)."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as c:
+            row = c.execute("SELECT delta_link IS NOT NULL FROM dvsync_table_state WHERE table_name = ?",
+                            (big,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return bool(row and row[0])
+
+
 def delta_delay(build, work, emu, big, small, latency_ms):
     """Rows created in `small` while `big` loads: seconds from each creation to its sight in the mirror."""
     db = os.path.join(work, "delay.db")
@@ -186,7 +197,12 @@ def delta_delay(build, work, emu, big, small, latency_ms):
         big_done = False
         i = 0
         started = time.monotonic()
+        # A probe counts when it was created while the big table was still loading, whenever it is
+        # seen: the one that waits for the big table's final merge and commit (the one writer's
+        # longest step) is counted too.
         while not big_done and time.monotonic() - started < 900:
+            if big_loaded(db, big):
+                break
             code = f"probe-{i}"
             r = requests.post(f"{emu.base}/api/data/v9.2/{small}s", headers=headers,
                               json={"sample_name": code, "sample_bookcode": code, "sample_author": "bench"})
@@ -196,17 +212,13 @@ def delta_delay(build, work, emu, big, small, latency_ms):
                 try:
                     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as c:
                         seen = c.execute(f"SELECT 1 FROM {small} WHERE sample_bookcode = ?", (code,)).fetchone()
-                        loaded = c.execute("SELECT delta_link IS NOT NULL FROM dvsync_table_state WHERE table_name = ?",
-                                           (big,)).fetchone()
                 except sqlite3.OperationalError:
-                    seen, loaded = None, None
+                    seen = None
                 if seen:
                     break
                 time.sleep(0.01)
-            if not (loaded and loaded[0]):
-                delays.append(time.monotonic() - created)
-            else:
-                big_done = True
+            delays.append(time.monotonic() - created)
+            big_done = big_loaded(db, big)
             i += 1
             time.sleep(0.7)
     finally:
@@ -249,7 +261,7 @@ def section(r, command):
          f"| a small table's changes while a {r['big_rows']:,}-row table loads: p95 within one interval plus one page "
          f"(1 s + {page_s:.1f} s) | p95 {r['delay']['p95_s']:.2f} s, median {r['delay']['p50_s']:.2f} s, slowest "
          f"{r['delay']['max_s']:.2f} s over {r['delay']['changes']} changes | "
-         f"{verdict(r['delay']['p95_s'] <= 1.0 + page_s + 0.5)} |",
+         f"{verdict(r['delay']['p95_s'] <= 1.0 + page_s)} |",
          "",
          "| Parallelism | Pages | Limit | dvsync wall (median) | All runs | Peak RSS |",
          "|---:|---:|---:|---:|---|---:|"]
