@@ -911,6 +911,46 @@ TEST_F(real_tables_test, kill_during_a_migration_then_restart_converges) {
   EXPECT_TRUE(contains(idle.out, "account: delta cycle, 1 page, 0 upserts")) << idle.out;
 }
 
+// 8c. kill -9 at each step of a migration, from its pages to the commit that swaps the tables and
+// just after: before that commit readers see the old table whole, after it the new one; the next
+// run converges either way.
+TEST_F(real_tables_test, kill_at_each_step_of_a_migration_converges_and_readers_see_one_whole_table) {
+#if !DVSYNC_CRASH_POINTS_BUILT
+  GTEST_SKIP() << "dvsync was built without DVSYNC_CRASH_POINTS";
+#endif
+  seed("accounts", 300);
+  write_tables(R"([{"logical_name":"account"}])", paged(50));
+  auto first = once();
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  layout columns = account_columns;
+  int n = 0;
+  // 300 rows in pages of 50: five pages commit with their cursor, the sixth commit swaps the tables.
+  for (auto const* point : {"mid_apply:3", "after_commit:5", "final_merge", "before_commit", "after_commit:6"}) {
+    SCOPED_TRACE(point);
+    auto const name = fmt::format("sample_region{}", ++n);
+    change_columns(fmt::format(R"({{"entity_set":"accounts","add":{{"name":"{}","type":"String","max_length":50}}}})", name));
+    auto const added = with(columns, column{name, kind::text});
+    snapshot_reader reader(db_path_, "account", {mirror_names("accountid", columns), mirror_names("accountid", added)}, 300);
+    auto killed = dvsync({"once"}, {{"DVSYNC_CRASH_AT", point}});
+    EXPECT_EQ(killed.signal, SIGKILL) << killed.err;
+    EXPECT_TRUE(contains(killed.err, "crash point")) << killed.err;
+    EXPECT_EQ(integrity_check(db_path_), "ok");
+    // Until the commit that swaps them, the old table; from it on, the new one.
+    bool const committed = std::string_view(point) == "after_commit:6";
+    EXPECT_EQ(mirror_layout("account"), mirror_names("accountid", committed ? added : columns));
+    auto restart = once();
+    ASSERT_EQ(restart.exit_code, 0) << restart.err;
+    reader.stop();
+    expect_table_equals_source("account", "accounts", "accountid", added);
+    EXPECT_EQ(working_tables(), "");
+    EXPECT_EQ(table_state("account", "cycle_kind"), "");
+    EXPECT_EQ(reader.partial(), 0) << reader.problems();
+    EXPECT_EQ(reader.errors(), 0) << reader.problems();
+    EXPECT_GT(reader.reads(), 0);
+    columns = added;
+  }
+}
+
 // 9. A table whose change tracking is off is refused before its first cycle; the others sync.
 TEST_F(real_tables_test, change_tracking_off_is_refused_and_the_other_tables_sync) {
   seed("contacts", 3);
