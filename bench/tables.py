@@ -8,7 +8,9 @@ them LATENCY ms late (the fault script's delay_ms), like a remote service. Then,
     the limit: total pages x latency / P (the time the requests alone take at that parallelism);
   - the same with P = 1 (tables one request at a time), REPEAT times;
   - the idle poll of `dvsync run` (interval 1 s) over all the tables, CPU per table and cycle,
-    beside the same poll of one table;
+    beside the same poll of one table, and of one table by dvsync as it was before tables synced
+    concurrently (BASELINE, a commit built here in Release: "today" in the issue's words), the two
+    one-table polls alternated REPEAT times;
   - the delay of a small table's changes while a BIG-row table loads: rows created in the small table
     (interval 1 s) every 0.7 s, each timed from its creation until a read-only reader sees it.
 It writes the section "Many tables at once" of docs/PERFORMANCE.md.
@@ -73,7 +75,24 @@ class Emulator(bench.Emulator):
         self.base = f"http://127.0.0.1:{open(port_file).read().strip()}"
 
 
+def baseline_dvsync(rev, work):
+    """dvsync built at `rev` in Release (its own worktree under `work`, reused): the binary of before."""
+    sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", rev], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    src = os.path.join(work, f"baseline-{sha}")
+    binary = os.path.join(src, "build", "daemon", "dvsync")
+    if not os.path.exists(binary):
+        if not os.path.exists(src):
+            subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", src, sha], check=True)
+        subprocess.run(["cmake", "-S", src, "-B", os.path.join(src, "build"), "-DCMAKE_BUILD_TYPE=Release",
+                        "-DDVSYNC_CRASH_POINTS=OFF"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["cmake", "--build", os.path.join(src, "build"), "--target", "dvsync", "-j2"], check=True,
+                       stdout=subprocess.DEVNULL)
+    return sha, binary
+
+
 def write_config(path, base, db, names, parallel, interval_s=60, intervals=None):
+    """parallel None: no sync.max_parallel_requests (a dvsync from before it refuses the key)."""
     tables = []
     for n in names:
         entry = {"logical_name": n}
@@ -83,9 +102,11 @@ def write_config(path, base, db, names, parallel, interval_s=60, intervals=None)
     cfg = {"dataverse": {"url": base, "api_version": "9.2"},
            "auth": {"authority": base, "tenant_id": bench.TENANT, "client_id": bench.CLIENT_ID},
            "database": {"path": db},
-           "sync": {"interval_s": interval_s, "page_size": 5000, "max_parallel_requests": parallel},
+           "sync": {"interval_s": interval_s, "page_size": 5000},
            "log": {"level": "info"},
            "tables": tables}
+    if parallel is not None:
+        cfg["sync"]["max_parallel_requests"] = parallel
     with open(path, "w") as f:
         json.dump(cfg, f, indent=2)
 
@@ -135,13 +156,13 @@ def loads(build, work, emu, names, rows, latency_ms, parallel, repeat):
             "rss_mib": statistics.median(r["rss_mib"] for r in runs), "all_wall_s": [r["wall_s"] for r in runs]}
 
 
-def idle_cpu(build, work, base, names, cycles=15, warmup=3):
-    """CPU of `dvsync run` (interval 1 s) per table and cycle while nothing changes."""
+def idle_cpu(build, work, base, names, cycles=15, warmup=3, binary=None):
+    """CPU of `dvsync run` (interval 1 s) per table and cycle while nothing changes; `binary`: another dvsync."""
     db = os.path.join(work, f"idle-{len(names)}.db")
     fresh(db)
     config = os.path.join(work, f"idle-{len(names)}.json")
-    write_config(config, base, db, names, 4, interval_s=1)
-    proc = subprocess.Popen([os.path.join(build, "daemon", "dvsync"), "run", "--config", config],
+    write_config(config, base, db, names, None if binary else 4, interval_s=1)
+    proc = subprocess.Popen([binary or os.path.join(build, "daemon", "dvsync"), "run", "--config", config],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=bench.env(), text=True)
     done = 0
     marks = []
@@ -237,6 +258,19 @@ def verdict(ok):
     return "**met**" if ok else "**not met**"
 
 
+def idle_row(r):
+    many, one = r["idle_many"]["cpu_ms_per_table_cycle"], r["idle_one"]["cpu_ms_per_table_cycle"]
+    before = r.get("idle_before")
+    if not before:
+        return (f"| idle-poll CPU per table no higher than one table's | {many:.2f} ms per table and cycle with "
+                f"{r['tables']} tables, {one:.2f} ms with one | {verdict(many <= one * 1.1)} |")
+    b = before["cpu_ms_per_table_cycle"]
+    return (f"| idle-poll CPU per table no higher than today (dvsync at {before['rev']}, one table) | {many:.2f} ms per "
+            f"table and cycle with {r['tables']} tables, {one:.2f} ms with one; {b:.2f} ms before (one table: now "
+            f"{', '.join(f'{x:.2f}' for x in r['idle_one']['all'])}; before {', '.join(f'{x:.2f}' for x in before['all'])}) "
+            f"| {verdict(many <= b * 1.1 and one <= b * 1.1)} (within 10%) |")
+
+
 def section(r, command):
     par, seq = r["parallel"], r["sequential"]
     frac = par["limit_s"] / par["wall_s"]
@@ -255,9 +289,7 @@ def section(r, command):
          f"{verdict(frac >= TARGETS['limit_fraction'])} |",
          f"| >= 3.5x the sequential run | {seq['wall_s']:.2f} s at parallelism 1 = {speedup:.2f}x | "
          f"{verdict(speedup >= TARGETS['speedup'])} |",
-         f"| idle-poll CPU per table no higher than one table's | {r['idle_many']['cpu_ms_per_table_cycle']:.2f} ms per "
-         f"table and cycle with {r['tables']} tables, {r['idle_one']['cpu_ms_per_table_cycle']:.2f} ms with one | "
-         f"{verdict(r['idle_many']['cpu_ms_per_table_cycle'] <= r['idle_one']['cpu_ms_per_table_cycle'] * 1.1)} |",
+         idle_row(r),
          f"| a small table's changes while a {r['big_rows']:,}-row table loads: p95 within one interval plus one page "
          f"(1 s + {page_s:.1f} s) | p95 {r['delay']['p95_s']:.2f} s, median {r['delay']['p50_s']:.2f} s, slowest "
          f"{r['delay']['max_s']:.2f} s over {r['delay']['changes']} changes | "
@@ -288,6 +320,8 @@ def main():
     p.add_argument("--big-rows", type=int, default=1000000)
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "PERFORMANCE.md"))
     p.add_argument("--command", default="./run bench --tables-only")
+    # The last commit before tables synced concurrently (f695b56 brought the request gate).
+    p.add_argument("--baseline", default="f695b56^", help="the commit whose dvsync is 'today' for idle CPU, or none")
     a = p.parse_args()
     work = os.path.join(a.build, "bench-work-tables")
     os.makedirs(work, exist_ok=True)
@@ -296,6 +330,7 @@ def main():
     write_schema(schema, names + ["sample_big", "sample_small"])
     r = {"tables": a.tables, "rows": a.rows, "latency_ms": a.latency_ms, "big_rows": a.big_rows,
          "load_start": bench.loadavg(), "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")}
+    baseline_rev, baseline = baseline_dvsync(a.baseline, work) if a.baseline != "none" else (None, None)
     emu = Emulator(a.build, work, schema, ["--dop-hint", "8"])
     try:
         for n in names:
@@ -305,8 +340,16 @@ def main():
         r["sequential"] = loads(a.build, work, emu, names, a.rows, a.latency_ms, 1, a.repeat)
         emu.control("DELETE", "faults")
         r["idle_many"] = idle_cpu(a.build, work, emu.base, names)
-        r["idle_one"] = idle_cpu(a.build, work, emu.base, names[:1])
-        log(f"idle: {r['idle_many']} / {r['idle_one']}")
+        # One table now and before, alternated so that both meet the same state of the machine.
+        ones, befores = [], []
+        for _ in range(a.repeat):
+            ones.append(idle_cpu(a.build, work, emu.base, names[:1])["cpu_ms_per_table_cycle"])
+            if baseline:
+                befores.append(idle_cpu(a.build, work, emu.base, names[:1], binary=baseline)["cpu_ms_per_table_cycle"])
+        r["idle_one"] = {"cpu_ms_per_table_cycle": statistics.median(ones), "all": ones}
+        if baseline:
+            r["idle_before"] = {"cpu_ms_per_table_cycle": statistics.median(befores), "all": befores, "rev": baseline_rev}
+        log(f"idle: {r['idle_many']} / {r['idle_one']} / {r.get('idle_before')}")
         emu.control("POST", "seed", {"entity_set": "sample_bigs", "count": a.big_rows, "seed": 2})
         emu.control("POST", "seed", {"entity_set": "sample_smalls", "count": 100, "seed": 3})
         r["delay"] = delta_delay(a.build, work, emu, "sample_big", "sample_small", a.latency_ms)
