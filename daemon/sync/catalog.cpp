@@ -52,7 +52,7 @@ boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metad
   co_return table;
 }
 
-boost::asio::awaitable<core::result<std::vector<dataverse::entity_summary>>> catalog::tables() {
+boost::asio::awaitable<core::result<dataverse::entity_list>> catalog::tables() {
   auto const now = clock::now();
   if (!entities_ || now - entities_read_at_ >= refresh_period_) {
     auto body = co_await source_.get_metadata(dataverse::entity_list_query());
@@ -71,7 +71,7 @@ boost::asio::awaitable<core::result<std::string>> catalog::logical_name_of(confi
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto all = co_await tables();
     if (!all) co_return all.error();
-    for (auto const& e : *all)
+    for (auto const& e : all->tables)
       if (e.entity_set == config.entity_set) co_return e.logical_name;
     entities_.reset();  // perhaps created since the list was read
   }

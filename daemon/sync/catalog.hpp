@@ -47,7 +47,7 @@ class catalog {
   void forget(std::string const& table);
 
   // Every table of the organization (GET EntityDefinitions), for discovery.
-  boost::asio::awaitable<core::result<std::vector<dataverse::entity_summary>>> tables();
+  boost::asio::awaitable<core::result<dataverse::entity_list>> tables();
 
  private:
   boost::asio::awaitable<core::result<std::string>> logical_name_of(config::table_config const& config);
@@ -58,7 +58,7 @@ class catalog {
   };
   metadata_source& source_;
   std::chrono::seconds refresh_period_;
-  std::optional<std::vector<dataverse::entity_summary>> entities_;
+  std::optional<dataverse::entity_list> entities_;
   clock::time_point entities_read_at_;
   std::map<std::string, cached> tables_;
 };
