@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace dvsync::sync {
 namespace {
 
@@ -18,6 +20,10 @@ bool has_type(dataverse::table_metadata const& m, std::initializer_list<std::str
 }
 
 }  // namespace
+
+std::chrono::seconds metadata_refresh_period(std::chrono::seconds configured) {
+  return std::min(configured, longest_metadata_refresh);
+}
 
 boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metadata(metadata_source& source,
                                                                                     std::string logical_name) {

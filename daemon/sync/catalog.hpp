@@ -31,11 +31,17 @@ class metadata_source {
 boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metadata(metadata_source& source,
                                                                                     std::string logical_name);
 
+// Choice labels are promised fresh at start and daily, and they come with a table's metadata: so
+// the metadata is read again at least once a day, whatever sync.metadata_refresh_s (up to 30 days)
+// asks for.
+inline constexpr std::chrono::seconds longest_metadata_refresh = std::chrono::hours{24};
+std::chrono::seconds metadata_refresh_period(std::chrono::seconds configured);
+
 class catalog {
  public:
   using clock = std::chrono::steady_clock;
   catalog(metadata_source& source, std::chrono::seconds refresh_period)
-      : source_(source), refresh_period_(refresh_period) {}
+      : source_(source), refresh_period_(metadata_refresh_period(refresh_period)) {}
 
   struct entry {
     dataverse::resolved_table table;
