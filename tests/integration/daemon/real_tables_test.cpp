@@ -822,6 +822,49 @@ TEST_F(real_tables_test, run_migrates_a_column_added_and_one_removed_while_a_rea
   EXPECT_EQ(integrity_check(db_path_), "ok");
 }
 
+// 6b. With the default metadata refresh (an hour) no routine re-read finds a removed column: the
+// service refuses the $select that still names it, and that refusal alone makes the same cycle
+// read the metadata again and carry on with the table as it is now.
+TEST_F(real_tables_test, a_column_removed_between_metadata_reads_is_found_by_the_refused_select) {
+  seed("contacts", 3);
+  seed("accounts", 12);
+  config_overrides o = paged(5, 1);
+  o.tables = both_tables;
+  write_config(o);
+  auto daemon = start_daemon();
+  auto const log = (dir_ / "daemon.log").string();
+  ASSERT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", account_columns); }, 30s))
+      << tail_of(log);
+  ASSERT_TRUE(wait_until([&] { return table_matches("contact", "contacts", "contactid", contact_columns); }, 10s));
+  auto const metadata_reads = metadata_requests();
+
+  change_columns(R"({"entity_set":"accounts","remove":"accountnumber"})");
+  auto const removed = without(account_columns, "accountnumber");
+  ASSERT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", removed); }, 30s))
+      << "layout now: " << fmt::format("{}", fmt::join(mirror_layout("account"), ",")) << "\n"
+      << tail_of(log);
+  EXPECT_GE(requests("/accounts", 400), 1u) << "the removal was found some other way than by the refused $select";
+  EXPECT_GT(metadata_requests(), metadata_reads);
+  auto const text = read_file(log);
+  EXPECT_TRUE(contains(text, "metadata.changed")) << tail_of(log);
+  EXPECT_TRUE(contains(text, "Could not find a property named 'accountnumber'")) << tail_of(log);
+  EXPECT_FALSE(contains(text, "cycle.failed")) << tail_of(log);
+
+  // Both tables go on: a new account arrives without the column, the contact keeps succeeding.
+  auto const contact_success = table_state("contact", "last_success_at");
+  create("accounts", R"({"name":"After the removal"})");
+  EXPECT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", removed); }, 20s))
+      << tail_of(log);
+  EXPECT_TRUE(wait_until([&] { return table_state("contact", "last_success_at") > contact_success; }, 10s));
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM account"), "13");
+  EXPECT_EQ(table_state("account", "last_error"), "");
+  EXPECT_EQ(working_tables(), "");
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(10s), 0);
+  EXPECT_FALSE(contains(read_file(log), "cycle.failed")) << tail_of(log);
+  EXPECT_EQ(integrity_check(db_path_), "ok");
+}
+
 // 7. Other columns in the configuration rebuild the table (no refusal); the old one stays readable
 // and complete until the rebuild commits.
 TEST_F(real_tables_test, config_column_change_rebuilds_the_table_while_the_old_one_stays_readable) {
