@@ -548,6 +548,36 @@ TEST_F(real_tables_test, discover_lists_the_tables_and_shows_the_entry_and_creat
   EXPECT_TRUE(contains(book.out, "sample_bookcode (sample_bookcode)")) << book.out;
 }
 
+// 1b. A real organization lists internal and intersect tables with a null EntitySetName. They are
+// left out of discovery, which says how many, and an entry naming only its entity set still finds
+// its table in the list.
+TEST_F(real_tables_test, tables_without_an_entity_set_are_left_out_of_the_list_not_fatal) {
+  std::string const list_path = "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute,"
+                                "PrimaryNameAttribute,ChangeTrackingEnabled&$expand=Keys($select=LogicalName,KeyAttributes)";
+  auto real = api("GET", list_path);
+  ASSERT_EQ(real.status, 200) << real.body;
+  auto list = json::parse(real.body);
+  for (auto const* name : {"sample_intersect", "sample_internal"})
+    list.at("value").as_array().push_back(json::parse(fmt::format(
+        R"({{"LogicalName":"{}","EntitySetName":null,"PrimaryIdAttribute":"{}id","ChangeTrackingEnabled":false,"Keys":[]}})",
+        name, name)));
+  faults(fmt::format(R"([{{"match":{{"path":"EntityDefinitions?"}},"count":-1,"status":200,"body":{}}}])",
+                     json::serialize(list)));
+
+  auto discover = dvsync({"discover"});
+  ASSERT_EQ(discover.exit_code, 0) << discover.err;
+  EXPECT_TRUE(contains(discover.out, "sample_books")) << discover.out;
+  EXPECT_FALSE(contains(discover.out, "sample_intersect")) << discover.out;
+  EXPECT_TRUE(contains(discover.out, "# 2 more left out: no EntitySetName or PrimaryIdAttribute")) << discover.out;
+
+  // The default entry names only sample_books: its logical name comes from that list.
+  seed("sample_books", 4);
+  write_config();
+  auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM sample_book"), "4");
+}
+
 // 2. Every Dataverse type, stored with its SQLite type, equal to the emulator's rows.
 TEST_F(real_tables_test, stores_every_type_with_its_sqlite_type_and_the_values_of_the_source) {
   seed("contacts", 6);
