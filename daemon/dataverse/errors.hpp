@@ -31,4 +31,10 @@ bool is_expired_token(std::string_view code, std::string_view message);
 core::result<void> check_response(http::response const& res, std::chrono::system_clock::time_point now,
                                   std::chrono::seconds retry_after_cap);
 
+// A table's data request (its first page, a nextLink, a delta link) answered 404: the table was
+// deleted, or its entity set renamed, since the metadata was read. Like a removed column this is
+// schema_changed, so that the metadata is read again and the catalog's error names the table. A
+// row GET's 404 means the row is gone and never comes here. Other errors are returned unchanged.
+core::error table_read_error(core::error e);
+
 }  // namespace dvsync::dataverse

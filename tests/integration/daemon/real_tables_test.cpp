@@ -895,6 +895,44 @@ TEST_F(real_tables_test, a_column_removed_between_metadata_reads_is_found_by_the
   EXPECT_EQ(integrity_check(db_path_), "ok");
 }
 
+// 6c. A table deleted in Dataverse while the daemon runs: its delta link gets 404, the metadata is
+// read again at once (not an hour later), and the table's error is the catalog's "no such table"
+// naming it. Its mirror stays as it was; the other table goes on.
+TEST_F(real_tables_test, a_table_deleted_while_running_fails_with_no_such_table_and_the_others_go_on) {
+  seed("contacts", 3);
+  seed("accounts", 7);
+  config_overrides o = paged(5, 1);
+  o.tables = both_tables;
+  write_config(o);
+  auto daemon = start_daemon();
+  auto const log = (dir_ / "daemon.log").string();
+  ASSERT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", account_columns); }, 30s))
+      << tail_of(log);
+  auto const account_before = mirrored("account", "accountid", account_columns);
+
+  auto removed = emulator_->control("remove-table", R"({"entity_set":"accounts"})");
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  ASSERT_TRUE(wait_until([&] { return contains(table_state("account", "last_error"), "no such table"); }, 20s))
+      << table_state("account", "last_error") << "\n"
+      << tail_of(log);
+  EXPECT_TRUE(contains(table_state("account", "last_error"), "table account")) << table_state("account", "last_error");
+  EXPECT_GE(requests("/accounts", 404), 1u);
+  EXPECT_TRUE(contains(read_file(log), "metadata.changed")) << tail_of(log);
+
+  auto const contact_success = table_state("contact", "last_success_at");
+  create("contacts", R"({"fullname":"After the deletion"})");
+  EXPECT_TRUE(wait_until([&] { return table_matches("contact", "contacts", "contactid", contact_columns); }, 20s))
+      << tail_of(log);
+  EXPECT_TRUE(wait_until([&] { return table_state("contact", "last_success_at") > contact_success; }, 10s));
+  auto status = dvsync({"status"});
+  EXPECT_TRUE(contains(status.out, "no such table")) << status.out;
+  EXPECT_FALSE(contains(status.out, "Resource not found")) << status.out;
+  EXPECT_TRUE(mirrored("account", "accountid", account_columns) == account_before) << "the account mirror changed";
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(10s), 0);
+  EXPECT_EQ(integrity_check(db_path_), "ok");
+}
+
 // 7. Other columns in the configuration rebuild the table (no refusal); the old one stays readable
 // and complete until the rebuild commits.
 TEST_F(real_tables_test, config_column_change_rebuilds_the_table_while_the_old_one_stays_readable) {

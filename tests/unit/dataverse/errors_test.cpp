@@ -144,6 +144,22 @@ TEST(CheckResponseTest, AnUnknownSelectedPropertyIsASchemaChange) {
             errc::http_status);
 }
 
+// A table deleted since its metadata was read: its data requests get 404, which must lead to the
+// metadata (and the catalog's "no such table") rather than stay a bare HTTP error.
+TEST(TableReadErrorTest, ANotFoundTableIsASchemaChangeAndNothingElseIs) {
+  auto const gone = table_read_error(
+      check_response(answer(404, envelope("0x8006088a", "Resource not found for the segment 'accounts'.")), now, cap).error());
+  EXPECT_EQ(gone.code, errc::schema_changed);
+  EXPECT_EQ(gone.http_status, 404);
+  EXPECT_EQ(gone.message, "HTTP 404 0x8006088a: Resource not found for the segment 'accounts'.");
+  for (int status : {400, 403, 412}) {
+    auto const other = table_read_error(check_response(answer(status, envelope("0x0", "no")), now, cap).error());
+    EXPECT_EQ(other.code, errc::http_status) << status;
+  }
+  EXPECT_EQ(table_read_error(check_response(answer(429, ""), now, cap).error()).code, errc::throttled);
+  EXPECT_EQ(table_read_error(core::make_error(errc::network, "reset")).code, errc::network);
+}
+
 TEST(CheckResponseTest, OtherClientErrorsAreFinalAndNameCodeAndMessage) {
   auto const r = check_response(answer(404, envelope("0x8006088a", "Resource not found for the segment 'Account'.")), now, cap);
   ASSERT_FALSE(r);
