@@ -25,7 +25,8 @@ std::string keys_text(std::vector<dataverse::alternate_key> const& keys) {
   return out;
 }
 
-void print_tables(std::vector<dataverse::entity_summary> const& tables) {
+void print_tables(dataverse::entity_list const& list) {
+  auto const& tables = list.tables;
   std::size_t name_width = 12, set_width = 10;
   for (auto const& t : tables) {
     name_width = std::max(name_width, t.logical_name.size());
@@ -37,6 +38,10 @@ void print_tables(std::vector<dataverse::entity_summary> const& tables) {
     std::printf("%s\n", fmt::format("{:<{}}  {:<{}}  {:<15}  {}", t.logical_name, name_width, t.entity_set, set_width,
                                     t.change_tracking ? "on" : "off", keys_text(t.keys))
                             .c_str());
+  if (!list.left_out.empty())
+    std::printf("# %zu more left out: no EntitySetName or PrimaryIdAttribute (internal or intersect tables, which "
+                "the Web API cannot read)\n",
+                list.left_out.size());
 }
 
 // The entry to paste into "tables", the columns and why others are left out, and the CREATE TABLE.
@@ -89,14 +94,22 @@ boost::asio::awaitable<int> discover_in(connection& conn, std::optional<std::str
     print_tables(*tables);
     co_return 0;
   }
-  auto it = std::find_if(tables->begin(), tables->end(), [&](auto const& t) { return t.logical_name == *table; });
-  if (it == tables->end()) {
+  auto const& all = tables->tables;
+  auto it = std::find_if(all.begin(), all.end(), [&](auto const& t) { return t.logical_name == *table; });
+  bool const left_out = std::find(tables->left_out.begin(), tables->left_out.end(), *table) != tables->left_out.end();
+  if (it == all.end() && !left_out) {
     std::fprintf(stderr, "dvsync: the organization has no table with logical name '%s'\n", table->c_str());
     co_return exit_failure;
   }
+  // A table left out of the list fails here, with the error that names the missing field.
   auto metadata = co_await sync::read_table_metadata(source, *table);
   if (!metadata) {
     std::fprintf(stderr, "dvsync: %s\n", metadata.error().message.c_str());
+    co_return exit_failure;
+  }
+  if (it == all.end()) {
+    std::fprintf(stderr, "dvsync: table %s: the table list gives it no EntitySetName or PrimaryIdAttribute\n",
+                 table->c_str());
     co_return exit_failure;
   }
   config::table_config entry;

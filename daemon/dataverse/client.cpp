@@ -97,7 +97,9 @@ int rows_per_page(client_options const& o, std::size_t values_per_row) {
 }
 
 asio::awaitable<core::result<std::string>> client::get(std::string url, bool lookup_targets, std::size_t values_per_row) {
-  return fetch(std::move(url), true, lookup_targets, rows_per_page(options_, values_per_row));
+  auto body = co_await fetch(std::move(url), true, lookup_targets, rows_per_page(options_, values_per_row));
+  if (!body) co_return table_read_error(body.error());
+  co_return body;
 }
 
 asio::awaitable<core::result<std::string>> client::get_untracked(std::string url, int page_size, bool lookup_targets,

@@ -62,7 +62,8 @@ class client {
   // GETs an absolute URL (a built initial URL, a nextLink or a deltaLink, sent unchanged) with
   // `Prefer: odata.track-changes,odata.maxpagesize=N` and returns the body of the 2xx answer.
   // `lookup_targets` also asks for the lookuplogicalname annotation of lookups; `values_per_row`
-  // (0: unknown) bounds the page size, see rows_per_page.
+  // (0: unknown) bounds the page size, see rows_per_page. A 404 is errc::schema_changed (the table
+  // is gone: see table_read_error).
   boost::asio::awaitable<core::result<std::string>> get(std::string url, bool lookup_targets = false,
                                                         std::size_t values_per_row = 0);
 

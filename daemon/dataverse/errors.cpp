@@ -118,4 +118,9 @@ core::result<void> check_response(http::response const& res, std::chrono::system
   return e;
 }
 
+core::error table_read_error(core::error e) {
+  if (e.http_status == 404 && e.code == errc::http_status) e.code = errc::schema_changed;
+  return e;
+}
+
 }  // namespace dvsync::dataverse

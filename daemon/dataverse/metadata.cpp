@@ -154,20 +154,27 @@ std::string cast_query(std::string_view logical_name, attribute_cast cast) {
   return base;
 }
 
-core::result<std::vector<entity_summary>> parse_entity_list(std::string_view body) {
+core::result<entity_list> parse_entity_list(std::string_view body) {
   auto doc = parse_json(body, "EntityDefinitions");
   if (!doc) return doc.error();
   auto items = value_array(doc->get_object(), "EntityDefinitions");
   if (!items) return items.error();
-  std::vector<entity_summary> out;
+  entity_list out;
   for (std::size_t i = 0; i < (*items)->size(); ++i) {
     auto const& item = (**items)[i];
     if (!item.is_object()) return invalid(fmt::format("EntityDefinitions: value[{}] is not an object", i));
-    auto e = read_entity(item.get_object(), fmt::format("EntityDefinitions value[{}]", i));
+    auto const& o = item.get_object();
+    if (auto name = text(o, "LogicalName");
+        !name.empty() && (text(o, "EntitySetName").empty() || text(o, "PrimaryIdAttribute").empty())) {
+      out.left_out.push_back(std::move(name));
+      continue;
+    }
+    auto e = read_entity(o, fmt::format("EntityDefinitions value[{}]", i));
     if (!e) return e.error();
-    out.push_back(std::move(*e));
+    out.tables.push_back(std::move(*e));
   }
-  std::sort(out.begin(), out.end(), [](auto const& a, auto const& b) { return a.logical_name < b.logical_name; });
+  std::sort(out.tables.begin(), out.tables.end(), [](auto const& a, auto const& b) { return a.logical_name < b.logical_name; });
+  std::sort(out.left_out.begin(), out.left_out.end());
   return out;
 }
 

@@ -26,6 +26,14 @@ struct entity_summary {
   std::vector<alternate_key> keys;  // from $expand=Keys
 };
 
+// The answer to GET EntityDefinitions: the tables the Web API can read, and the names of those it
+// cannot (no EntitySetName or PrimaryIdAttribute: internal and intersect tables have a null
+// EntitySetName in real organizations).
+struct entity_list {
+  std::vector<entity_summary> tables;
+  std::vector<std::string> left_out;
+};
+
 struct option {
   std::int64_t value = 0;
   std::string label;  // the user's localized label, else the first localized one
@@ -59,8 +67,9 @@ std::string cast_query(std::string_view logical_name, attribute_cast cast);
 
 // Parsers of the answers to those queries. A missing required field, an attribute without a
 // logical name or type, or a body that is not the expected JSON is errc::metadata_invalid, naming
-// the table (and the attribute) concerned.
-core::result<std::vector<entity_summary>> parse_entity_list(std::string_view body);
+// the table (and the attribute) concerned. In the list, an entity without EntitySetName or
+// PrimaryIdAttribute is left out rather than an error: one such table must not hide all the others.
+core::result<entity_list> parse_entity_list(std::string_view body);
 core::result<table_metadata> parse_table(std::string_view body, std::string_view logical_name);
 // Adds what a cast query returned (targets, date behaviour, options) to the attributes it names.
 core::result<void> merge_cast(table_metadata& table, attribute_cast cast, std::string_view body);

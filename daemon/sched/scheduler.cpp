@@ -50,7 +50,8 @@ asio::awaitable<void> scheduler::sleep(std::chrono::milliseconds d) {
 
 asio::awaitable<core::result<sync::cycle_report>> scheduler::resolve_and_run(config::table_config const& table) {
   // A column removed from the table (or one the delta link names) makes the service refuse the
-  // $select: the metadata is read again and the cycle tried once more with the table as it is now.
+  // $select, and a table deleted answers 404: the metadata is read again and the cycle tried once
+  // more with the table as it is now (a deleted one then fails with the catalog's "no such table").
   for (int attempt = 1;; ++attempt) {
     auto resolved = co_await catalog_.resolve(table);
     if (!resolved) co_return resolved.error();

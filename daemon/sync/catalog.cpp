@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace dvsync::sync {
 namespace {
 
@@ -18,6 +20,10 @@ bool has_type(dataverse::table_metadata const& m, std::initializer_list<std::str
 }
 
 }  // namespace
+
+std::chrono::seconds metadata_refresh_period(std::chrono::seconds configured) {
+  return std::min(configured, longest_metadata_refresh);
+}
 
 boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metadata(metadata_source& source,
                                                                                     std::string logical_name) {
@@ -52,7 +58,7 @@ boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metad
   co_return table;
 }
 
-boost::asio::awaitable<core::result<std::vector<dataverse::entity_summary>>> catalog::tables() {
+boost::asio::awaitable<core::result<dataverse::entity_list>> catalog::tables() {
   auto const now = clock::now();
   if (!entities_ || now - entities_read_at_ >= refresh_period_) {
     auto body = co_await source_.get_metadata(dataverse::entity_list_query());
@@ -71,7 +77,7 @@ boost::asio::awaitable<core::result<std::string>> catalog::logical_name_of(confi
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto all = co_await tables();
     if (!all) co_return all.error();
-    for (auto const& e : *all)
+    for (auto const& e : all->tables)
       if (e.entity_set == config.entity_set) co_return e.logical_name;
     entities_.reset();  // perhaps created since the list was read
   }

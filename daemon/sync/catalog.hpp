@@ -31,11 +31,17 @@ class metadata_source {
 boost::asio::awaitable<core::result<dataverse::table_metadata>> read_table_metadata(metadata_source& source,
                                                                                     std::string logical_name);
 
+// Choice labels are promised fresh at start and daily, and they come with a table's metadata: so
+// the metadata is read again at least once a day, whatever sync.metadata_refresh_s (up to 30 days)
+// asks for.
+inline constexpr std::chrono::seconds longest_metadata_refresh = std::chrono::hours{24};
+std::chrono::seconds metadata_refresh_period(std::chrono::seconds configured);
+
 class catalog {
  public:
   using clock = std::chrono::steady_clock;
   catalog(metadata_source& source, std::chrono::seconds refresh_period)
-      : source_(source), refresh_period_(refresh_period) {}
+      : source_(source), refresh_period_(metadata_refresh_period(refresh_period)) {}
 
   struct entry {
     dataverse::resolved_table table;
@@ -47,7 +53,7 @@ class catalog {
   void forget(std::string const& table);
 
   // Every table of the organization (GET EntityDefinitions), for discovery.
-  boost::asio::awaitable<core::result<std::vector<dataverse::entity_summary>>> tables();
+  boost::asio::awaitable<core::result<dataverse::entity_list>> tables();
 
  private:
   boost::asio::awaitable<core::result<std::string>> logical_name_of(config::table_config const& config);
@@ -58,7 +64,7 @@ class catalog {
   };
   metadata_source& source_;
   std::chrono::seconds refresh_period_;
-  std::optional<std::vector<dataverse::entity_summary>> entities_;
+  std::optional<dataverse::entity_list> entities_;
   clock::time_point entities_read_at_;
   std::map<std::string, cached> tables_;
 };

@@ -148,9 +148,11 @@ boost::asio::awaitable<core::result<cycle_report>> engine::run_cycle(config::tab
         if (!fell_back && e.code == core::errc::token_expired) {
           core::log::warn("cycle.token_expired", {{"table", spec.table}, {"action", "full resync"}});
           next = {cycle_kind::full, "token_expired", dataverse::initial_url(dataverse_, spec), true, false};
-        } else if (!fell_back && p.resuming && first_fetch && e.code == core::errc::http_status) {
+        } else if (!fell_back && p.resuming && first_fetch &&
+                   (e.code == core::errc::http_status || e.http_status == 404)) {
           // The server refused the saved nextLink (a 4xx: its paging state is gone). Transport
-          // failures are not a refusal: they keep the staged pages for the next attempt.
+          // failures are not a refusal: they keep the staged pages for the next attempt. A 404
+          // may also mean the table is gone: the read from the beginning then says so.
           core::log::warn("cycle.cursor_refused", {{"table", spec.table}, {"error", e.message}});
           next = from_the_beginning(p, state->delta_link, dataverse::initial_url(dataverse_, spec));
         } else {

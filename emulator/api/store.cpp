@@ -23,6 +23,14 @@ table const* store::find(std::string_view entity_set) const {
   return nullptr;
 }
 
+bool store::remove(std::string_view entity_set) {
+  auto const it =
+      std::find_if(tables_.begin(), tables_.end(), [&](table const& t) { return t.schema().entity_set == entity_set; });
+  if (it == tables_.end()) return false;
+  tables_.erase(it);
+  return true;
+}
+
 std::chrono::system_clock::time_point store::now_point() const {
   return std::chrono::system_clock::now() + clock_offset_;
 }

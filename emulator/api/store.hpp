@@ -19,6 +19,8 @@ class store {
 
   table* find(std::string_view entity_set);
   table const* find(std::string_view entity_set) const;
+  // Deletes a table with its rows, as a customizer deleting it does; false when there is none.
+  bool remove(std::string_view entity_set);
   std::vector<table>& tables() { return tables_; }
   std::vector<table> const& tables() const { return tables_; }
   std::vector<std::shared_ptr<option_set const>> const& global_option_sets() const { return global_option_sets_; }

@@ -174,6 +174,10 @@ void web_api::remove_column(std::string const& entity_set, std::string const& na
   t.remove_column(*index);
 }
 
+void web_api::remove_table(std::string const& entity_set) {
+  if (!impl_->db.remove(entity_set)) throw std::invalid_argument("unknown entity set '" + entity_set + "'");
+}
+
 std::vector<std::string> web_api::column_names(std::string const& entity_set) const {
   std::vector<std::string> names;
   for (auto const& c : impl_->find(entity_set).schema().columns) names.push_back(c.name);

@@ -80,6 +80,9 @@ class web_api {
   void add_column(std::string const& entity_set, std::string const& column_json);
   void remove_column(std::string const& entity_set, std::string const& name);
   std::vector<std::string> column_names(std::string const& entity_set) const;
+  // The table is gone with its rows: its collection, rows and delta links get 404 0x8006088a and
+  // its definition 404 0x80040217, as for a table that never existed.
+  void remove_table(std::string const& entity_set);
 
   void expire_tokens();                        // every token issued so far is expired from now on
   void advance_clock(std::chrono::seconds s);  // moves the emulator clock; purges old tombstones

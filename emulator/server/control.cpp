@@ -159,6 +159,15 @@ http_response control_api::handle(http_request const& r) {
       for (auto const& n : api_.column_names(set)) names.push_back(json::string(n));
       return json_reply(json::object{{"entity_set", set}, {"columns", std::move(names)}});
     }
+    if (endpoint == "remove-table") {
+      require_method(r, "POST");
+      auto set = string_field(body_object(r), "entity_set", "");
+      if (set.empty()) throw control_failure{400, "entity_set: required"};
+      api_.remove_table(set);
+      json::array sets;
+      for (auto const& s : api_.entity_sets()) sets.push_back(json::string(s));
+      return json_reply(json::object{{"removed", set}, {"entity_sets", std::move(sets)}});
+    }
     if (endpoint == "expire-tokens") {
       require_method(r, "POST");
       api_.expire_tokens();

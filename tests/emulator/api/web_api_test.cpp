@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -493,6 +494,28 @@ TEST(web_api_control, reset_empties_tables_keeps_versions_and_expires_tokens) {
   EXPECT_EQ(api.row_count("sample_books"), 0);
   EXPECT_GT(api.current_version(), v);
   EXPECT_EQ(error_code(c.follow(link)), "0x80044352");
+}
+
+TEST(web_api_control, a_removed_table_answers_as_one_that_never_existed) {
+  web_api api({});
+  api_client c{api};
+  api.seed_sample();
+  auto const link =
+      text(json_of(c.get(books + "?$select=sample_name", {{"Prefer", "odata.track-changes"}})), "@odata.deltaLink");
+  api.remove_table("sample_books");
+  for (auto const& url : {books + "?$select=sample_name", link}) {
+    auto const r = url == link ? c.follow(url) : c.get(url);
+    EXPECT_EQ(r.status, 404) << url;
+    EXPECT_EQ(error_code(r), "0x8006088a") << url;
+    EXPECT_EQ(error_message(r), "Resource not found for the segment 'sample_books'.") << url;
+  }
+  auto const definition = c.get("/api/data/v9.2/EntityDefinitions(LogicalName='sample_book')");
+  EXPECT_EQ(definition.status, 404);
+  EXPECT_EQ(error_message(definition), "Could not find entity with key 'sample_book'.");
+  auto const sets = api.entity_sets();
+  EXPECT_EQ(std::count(sets.begin(), sets.end(), "sample_books"), 0);
+  EXPECT_FALSE(sets.empty()) << "the other tables stay";
+  EXPECT_THROW(api.remove_table("sample_books"), std::invalid_argument);
 }
 
 TEST(web_api_options, a_bad_schema_is_refused_with_a_clear_message) {

@@ -548,6 +548,36 @@ TEST_F(real_tables_test, discover_lists_the_tables_and_shows_the_entry_and_creat
   EXPECT_TRUE(contains(book.out, "sample_bookcode (sample_bookcode)")) << book.out;
 }
 
+// 1b. A real organization lists internal and intersect tables with a null EntitySetName. They are
+// left out of discovery, which says how many, and an entry naming only its entity set still finds
+// its table in the list.
+TEST_F(real_tables_test, tables_without_an_entity_set_are_left_out_of_the_list_not_fatal) {
+  std::string const list_path = "EntityDefinitions?$select=LogicalName,EntitySetName,PrimaryIdAttribute,"
+                                "PrimaryNameAttribute,ChangeTrackingEnabled&$expand=Keys($select=LogicalName,KeyAttributes)";
+  auto real = api("GET", list_path);
+  ASSERT_EQ(real.status, 200) << real.body;
+  auto list = json::parse(real.body);
+  for (auto const* name : {"sample_intersect", "sample_internal"})
+    list.at("value").as_array().push_back(json::parse(fmt::format(
+        R"({{"LogicalName":"{}","EntitySetName":null,"PrimaryIdAttribute":"{}id","ChangeTrackingEnabled":false,"Keys":[]}})",
+        name, name)));
+  faults(fmt::format(R"([{{"match":{{"path":"EntityDefinitions?"}},"count":-1,"status":200,"body":{}}}])",
+                     json::serialize(list)));
+
+  auto discover = dvsync({"discover"});
+  ASSERT_EQ(discover.exit_code, 0) << discover.err;
+  EXPECT_TRUE(contains(discover.out, "sample_books")) << discover.out;
+  EXPECT_FALSE(contains(discover.out, "sample_intersect")) << discover.out;
+  EXPECT_TRUE(contains(discover.out, "# 2 more left out: no EntitySetName or PrimaryIdAttribute")) << discover.out;
+
+  // The default entry names only sample_books: its logical name comes from that list.
+  seed("sample_books", 4);
+  write_config();
+  auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM sample_book"), "4");
+}
+
 // 2. Every Dataverse type, stored with its SQLite type, equal to the emulator's rows.
 TEST_F(real_tables_test, stores_every_type_with_its_sqlite_type_and_the_values_of_the_source) {
   seed("contacts", 6);
@@ -817,6 +847,87 @@ TEST_F(real_tables_test, run_migrates_a_column_added_and_one_removed_while_a_rea
   expect_table_equals_source("contact", "contacts", "contactid", contact_columns);
   EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM account WHERE sample_region IS NOT NULL"), "6");
   EXPECT_EQ(working_tables(), "");
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(10s), 0);
+  EXPECT_EQ(integrity_check(db_path_), "ok");
+}
+
+// 6b. With the default metadata refresh (an hour) no routine re-read finds a removed column: the
+// service refuses the $select that still names it, and that refusal alone makes the same cycle
+// read the metadata again and carry on with the table as it is now.
+TEST_F(real_tables_test, a_column_removed_between_metadata_reads_is_found_by_the_refused_select) {
+  seed("contacts", 3);
+  seed("accounts", 12);
+  config_overrides o = paged(5, 1);
+  o.tables = both_tables;
+  write_config(o);
+  auto daemon = start_daemon();
+  auto const log = (dir_ / "daemon.log").string();
+  ASSERT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", account_columns); }, 30s))
+      << tail_of(log);
+  ASSERT_TRUE(wait_until([&] { return table_matches("contact", "contacts", "contactid", contact_columns); }, 10s));
+  auto const metadata_reads = metadata_requests();
+
+  change_columns(R"({"entity_set":"accounts","remove":"accountnumber"})");
+  auto const removed = without(account_columns, "accountnumber");
+  ASSERT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", removed); }, 30s))
+      << "layout now: " << fmt::format("{}", fmt::join(mirror_layout("account"), ",")) << "\n"
+      << tail_of(log);
+  EXPECT_GE(requests("/accounts", 400), 1u) << "the removal was found some other way than by the refused $select";
+  EXPECT_GT(metadata_requests(), metadata_reads);
+  auto const text = read_file(log);
+  EXPECT_TRUE(contains(text, "metadata.changed")) << tail_of(log);
+  EXPECT_TRUE(contains(text, "Could not find a property named 'accountnumber'")) << tail_of(log);
+  EXPECT_FALSE(contains(text, "cycle.failed")) << tail_of(log);
+
+  // Both tables go on: a new account arrives without the column, the contact keeps succeeding.
+  auto const contact_success = table_state("contact", "last_success_at");
+  create("accounts", R"({"name":"After the removal"})");
+  EXPECT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", removed); }, 20s))
+      << tail_of(log);
+  EXPECT_TRUE(wait_until([&] { return table_state("contact", "last_success_at") > contact_success; }, 10s));
+  EXPECT_EQ(query_text(db_path_, "SELECT count(*) FROM account"), "13");
+  EXPECT_EQ(table_state("account", "last_error"), "");
+  EXPECT_EQ(working_tables(), "");
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait(10s), 0);
+  EXPECT_FALSE(contains(read_file(log), "cycle.failed")) << tail_of(log);
+  EXPECT_EQ(integrity_check(db_path_), "ok");
+}
+
+// 6c. A table deleted in Dataverse while the daemon runs: its delta link gets 404, the metadata is
+// read again at once (not an hour later), and the table's error is the catalog's "no such table"
+// naming it. Its mirror stays as it was; the other table goes on.
+TEST_F(real_tables_test, a_table_deleted_while_running_fails_with_no_such_table_and_the_others_go_on) {
+  seed("contacts", 3);
+  seed("accounts", 7);
+  config_overrides o = paged(5, 1);
+  o.tables = both_tables;
+  write_config(o);
+  auto daemon = start_daemon();
+  auto const log = (dir_ / "daemon.log").string();
+  ASSERT_TRUE(wait_until([&] { return table_matches("account", "accounts", "accountid", account_columns); }, 30s))
+      << tail_of(log);
+  auto const account_before = mirrored("account", "accountid", account_columns);
+
+  auto removed = emulator_->control("remove-table", R"({"entity_set":"accounts"})");
+  ASSERT_EQ(removed.status, 200) << removed.body;
+  ASSERT_TRUE(wait_until([&] { return contains(table_state("account", "last_error"), "no such table"); }, 20s))
+      << table_state("account", "last_error") << "\n"
+      << tail_of(log);
+  EXPECT_TRUE(contains(table_state("account", "last_error"), "table account")) << table_state("account", "last_error");
+  EXPECT_GE(requests("/accounts", 404), 1u);
+  EXPECT_TRUE(contains(read_file(log), "metadata.changed")) << tail_of(log);
+
+  auto const contact_success = table_state("contact", "last_success_at");
+  create("contacts", R"({"fullname":"After the deletion"})");
+  EXPECT_TRUE(wait_until([&] { return table_matches("contact", "contacts", "contactid", contact_columns); }, 20s))
+      << tail_of(log);
+  EXPECT_TRUE(wait_until([&] { return table_state("contact", "last_success_at") > contact_success; }, 10s));
+  auto status = dvsync({"status"});
+  EXPECT_TRUE(contains(status.out, "no such table")) << status.out;
+  EXPECT_FALSE(contains(status.out, "Resource not found")) << status.out;
+  EXPECT_TRUE(mirrored("account", "accountid", account_columns) == account_before) << "the account mirror changed";
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait(10s), 0);
   EXPECT_EQ(integrity_check(db_path_), "ok");

@@ -245,6 +245,24 @@ TEST_F(sync_test, a_refused_cursor_restarts_the_interrupted_cycle_from_its_begin
   expect_mirror_equals_source();
 }
 
+// A 404 on a table's data request is taken for a table gone (it reads the metadata again), but on
+// a resumed nextLink it may be the link alone: the cycle starts from its beginning, which says
+// which it was.
+TEST_F(sync_test, a_cursor_answered_404_restarts_the_interrupted_cycle_from_its_beginning) {
+  write_config(page_size(2));
+  create_books(0, 9);
+  ASSERT_NO_FATAL_FAILURE(kill_once_after_pages(2));
+  ASSERT_EQ(state("pages_staged"), "2");
+
+  faults(R"([{"match":{"method":"GET","path":"skiptoken"},"status":404,"count":1,
+             "body":"{\"error\":{\"code\":\"0x0\",\"message\":\"Not found\"}}"}])");
+  auto r = once();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.err, "event=cycle.cursor_refused")) << r.err;
+  EXPECT_TRUE(contains(r.out, "initial sync, 5 pages, 10 upserts")) << r.out;
+  expect_mirror_equals_source();
+}
+
 TEST_F(sync_test, a_delta_whose_staged_pages_were_dropped_by_hand_starts_again_and_loses_nothing) {
   write_config(page_size(2));
   create_books(0, 3);

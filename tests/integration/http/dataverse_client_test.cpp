@@ -272,9 +272,16 @@ TEST_F(DataverseClientTest, ClientErrorsAreNotRetried) {
   client c(*http_, *tokens_, options());
   auto body = run_sync(io_, c.get(books_url()));
   ASSERT_FALSE(body);
-  EXPECT_EQ(body.error().code, errc::http_status);
+  // On a table's data request a 404 says the table is gone: its metadata must be read again.
+  EXPECT_EQ(body.error().code, errc::schema_changed);
+  EXPECT_EQ(body.error().http_status, 404);
   EXPECT_NE(body.error().message.find("sample_bookz"), std::string::npos);
   EXPECT_EQ(data_requests(*server_).size(), 1u);
+  // On a row GET it says the row is gone.
+  auto row = run_sync(io_, c.get_row(books_url(), false));
+  ASSERT_FALSE(row);
+  EXPECT_EQ(row.error().code, errc::http_status);
+  EXPECT_EQ(data_requests(*server_).size(), 2u);
 }
 
 TEST_F(DataverseClientTest, RefusedCredentialsStopBeforeAnyDataRequest) {

@@ -123,6 +123,43 @@ TEST(CheckResponseTest, GoneIsTreatedAsAnExpiredToken) {
   EXPECT_EQ(check_response(answer(410, ""), now, cap).error().code, errc::token_expired);
 }
 
+// The service's answer to a $select naming a column the table no longer has, as the Web API
+// troubleshooting page shows it: the scheduler reads the metadata again on schema_changed.
+TEST(CheckResponseTest, AnUnknownSelectedPropertyIsASchemaChange) {
+  auto const r = check_response(
+      answer(400, envelope("0x0", "Could not find a property named 'accountnumber' on type 'Microsoft.Dynamics.CRM.account'.")),
+      now, cap);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::schema_changed);
+  EXPECT_EQ(r.error().http_status, 400);
+  EXPECT_EQ(r.error().message,
+            "HTTP 400: Could not find a property named 'accountnumber' on type 'Microsoft.Dynamics.CRM.account'.");
+  EXPECT_FALSE(core::is_transient(r.error().code));
+  // Only a 400 says the $select is stale; the same words at another status are not acted on.
+  EXPECT_EQ(check_response(answer(404, envelope("0x0", "Could not find a property named 'x' on type 'y'.")), now, cap)
+                .error()
+                .code,
+            errc::http_status);
+  EXPECT_EQ(check_response(answer(400, envelope("0x0", "The $deltatoken is not valid.")), now, cap).error().code,
+            errc::http_status);
+}
+
+// A table deleted since its metadata was read: its data requests get 404, which must lead to the
+// metadata (and the catalog's "no such table") rather than stay a bare HTTP error.
+TEST(TableReadErrorTest, ANotFoundTableIsASchemaChangeAndNothingElseIs) {
+  auto const gone = table_read_error(
+      check_response(answer(404, envelope("0x8006088a", "Resource not found for the segment 'accounts'.")), now, cap).error());
+  EXPECT_EQ(gone.code, errc::schema_changed);
+  EXPECT_EQ(gone.http_status, 404);
+  EXPECT_EQ(gone.message, "HTTP 404 0x8006088a: Resource not found for the segment 'accounts'.");
+  for (int status : {400, 403, 412}) {
+    auto const other = table_read_error(check_response(answer(status, envelope("0x0", "no")), now, cap).error());
+    EXPECT_EQ(other.code, errc::http_status) << status;
+  }
+  EXPECT_EQ(table_read_error(check_response(answer(429, ""), now, cap).error()).code, errc::throttled);
+  EXPECT_EQ(table_read_error(core::make_error(errc::network, "reset")).code, errc::network);
+}
+
 TEST(CheckResponseTest, OtherClientErrorsAreFinalAndNameCodeAndMessage) {
   auto const r = check_response(answer(404, envelope("0x8006088a", "Resource not found for the segment 'Account'.")), now, cap);
   ASSERT_FALSE(r);

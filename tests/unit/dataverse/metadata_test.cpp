@@ -170,11 +170,40 @@ TEST(Metadata, TheTableListCarriesChangeTrackingAndKeys) {
      "ChangeTrackingEnabled": true, "Keys": [{"LogicalName": "sample_bookcode", "KeyAttributes": ["sample_bookcode"]}]},
     {"LogicalName": "account", "EntitySetName": "accounts", "PrimaryIdAttribute": "accountid", "ChangeTrackingEnabled": false}]})");
   ASSERT_TRUE(list) << list.error().message;
-  ASSERT_EQ(list->size(), 2u);
-  EXPECT_EQ((*list)[0].logical_name, "account") << "sorted by logical name";
-  EXPECT_FALSE((*list)[0].change_tracking);
-  ASSERT_EQ((*list)[1].keys.size(), 1u);
-  EXPECT_EQ((*list)[1].keys[0].attributes, (std::vector<std::string>{"sample_bookcode"}));
+  auto const& tables = list->tables;
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[0].logical_name, "account") << "sorted by logical name";
+  EXPECT_FALSE(tables[0].change_tracking);
+  ASSERT_EQ(tables[1].keys.size(), 1u);
+  EXPECT_EQ(tables[1].keys[0].attributes, (std::vector<std::string>{"sample_bookcode"}));
+  EXPECT_TRUE(list->left_out.empty());
+}
+
+// Real organizations list internal and intersect tables with a null EntitySetName: the Web API
+// cannot read them, and one of them must not make the whole list (discover, lookups by entity
+// set) fail.
+TEST(Metadata, TheTableListLeavesOutTablesTheWebApiCannotRead) {
+  auto list = parse_entity_list(R"({"value": [
+    {"LogicalName": "account", "EntitySetName": "accounts", "PrimaryIdAttribute": "accountid", "ChangeTrackingEnabled": true},
+    {"LogicalName": "sample_intersect", "EntitySetName": null, "PrimaryIdAttribute": "sample_intersectid"},
+    {"LogicalName": "sample_internal", "PrimaryIdAttribute": null},
+    {"LogicalName": "contact", "EntitySetName": "contacts", "PrimaryIdAttribute": "contactid"}]})");
+  ASSERT_TRUE(list) << list.error().message;
+  ASSERT_EQ(list->tables.size(), 2u);
+  EXPECT_EQ(list->tables[0].logical_name, "account");
+  EXPECT_EQ(list->tables[1].logical_name, "contact");
+  EXPECT_EQ(list->left_out, (std::vector<std::string>{"sample_internal", "sample_intersect"})) << "sorted";
+  // An entry without even a LogicalName is not a table at all: the answer is broken.
+  EXPECT_FALSE(parse_entity_list(R"({"value": [{"EntitySetName": "accounts", "PrimaryIdAttribute": "accountid"}]})"));
+  // The configured table itself being such a table stays an error naming it and the field.
+  auto configured = parse_table(R"({"LogicalName": "sample_intersect", "EntitySetName": null,
+                                    "PrimaryIdAttribute": "sample_intersectid", "Attributes": []})",
+                                "sample_intersect");
+  ASSERT_FALSE(configured);
+  EXPECT_EQ(configured.error().code, core::errc::metadata_invalid);
+  EXPECT_NE(configured.error().message.find("table sample_intersect: the table's metadata has no EntitySetName"),
+            std::string::npos)
+      << configured.error().message;
 }
 
 }  // namespace
