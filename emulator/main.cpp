@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
       return emulator::exit_data_error;
     }
   }
+  for (auto const& c : o.extra_clients) routing.auth.other_clients.emplace_back(c.id, c.secret);
   routing.check_bearer = !o.no_auth;
   routing.gzip = o.gzip;
   routing.throttle = o.throttle;

@@ -307,9 +307,14 @@ core::result<void> start_capture(connection& c, table_layout const& l) {
       !r)
     return r;
   // An update that changed the id (never made by the merge, but possible) is the old id's delete.
-  if (auto r = c.exec(fmt::format("CREATE TEMP TRIGGER {} AFTER UPDATE ON main.{} BEGIN {} WHERE OLD.{} IS NOT NEW.{}; "
-                                  "{} END",
-                                  trigger_name(l, "update"), table, removal, id, id, upsert));
+  // An update that changed nothing is no change: the delta after a full read delivers again the
+  // rows written while the read paged, at the version the read already had, and the merge updates
+  // them in place.
+  if (auto r = c.exec(fmt::format("CREATE TEMP TRIGGER {0} AFTER UPDATE ON main.{1} WHEN OLD.{3} IS NOT NEW.{3} OR "
+                                  "OLD.{4} IS NOT NEW.{4} OR {5} IS NOT {6} BEGIN {2} WHERE OLD.{3} IS NOT NEW.{3}; "
+                                  "{7} END",
+                                  trigger_name(l, "update"), table, removal, id, q(version_column),
+                                  row_json("OLD", names), row_json("NEW", names), upsert));
       !r)
     return r;
   return c.exec(fmt::format("CREATE TEMP TRIGGER {} AFTER DELETE ON main.{} BEGIN {}; END", trigger_name(l, "delete"),

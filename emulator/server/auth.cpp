@@ -124,7 +124,8 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
                        "The provided value for the input parameter 'scope' is not valid. The scope " + *scope +
                            " is not valid.");
 
-  if (*creds.id != settings_.client_id)
+  auto const* registered_secret = secret_of(*creds.id);
+  if (!registered_secret)
     return entra_error(401, "invalid_client", 700016,
                        "Application with identifier '" + *creds.id +
                            "' was not found in the directory. This can happen if the application has not been "
@@ -138,7 +139,7 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
                          "JWT token is invalid or malformed. [Reason - client_assertion_type '" + *assertion_type +
                              "' is not urn:ietf:params:oauth:client-assertion-type:jwt-bearer]");
     if (!assertion || assertion->empty()) return missing_parameter("client_assertion");
-    if (!settings_.certificates)
+    if (!settings_.certificates || *creds.id != settings_.client_id)
       return entra_error(401, "invalid_client", 700027,
                          "The certificate with identifier used to sign the client assertion is not registered on "
                          "application. [Reason - The application has no certificate.]");
@@ -146,25 +147,32 @@ http_response token_issuer::issue(http_request const& r, std::string_view tenant
     if (auto refusal = settings_.certificates->verify(*assertion, audience, *creds.id, std::chrono::system_clock::now()))
       return entra_error(refusal->aadsts == 50027 ? 400 : 401, refusal->aadsts == 50027 ? "invalid_request" : "invalid_client",
                          refusal->aadsts, refusal->description);
-    return issue_token(now);
+    return issue_token(*creds.id, now);
   }
   if (!creds.secret || creds.secret->empty())
     return entra_error(401, "invalid_client", 7000216,
                        "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' "
                        "grant type.");
-  if (*creds.secret != settings_.client_secret)
+  if (*creds.secret != *registered_secret)
     return entra_error(401, "invalid_client", 7000215,
                        "Invalid client secret provided. Ensure the secret being sent in the request is the client "
                        "secret value, not the client secret ID, for a secret added to app '" +
-                           settings_.client_id + "'.");
+                           *creds.id + "'.");
 
-  return issue_token(now);
+  return issue_token(*creds.id, now);
 }
 
-http_response token_issuer::issue_token(clock::time_point now) {
+std::string const* token_issuer::secret_of(std::string const& client) const {
+  if (client == settings_.client_id) return &settings_.client_secret;
+  for (auto const& [id, secret] : settings_.other_clients)
+    if (id == client) return &secret;
+  return nullptr;
+}
+
+http_response token_issuer::issue_token(std::string const& client, clock::time_point now) {
   forget_expired(now);
   auto token = new_access_token();
-  tokens_.emplace(token, now + settings_.token_lifetime);
+  tokens_.emplace(token, issued_token{now + settings_.token_lifetime, client});
   issued_.push_back(token);
 
   json::object o;
@@ -184,8 +192,15 @@ bearer_status token_issuer::check(http_request const& r, clock::time_point now) 
   if (!auth || auth->size() <= 7 || !same_name(auth->substr(0, 7), "Bearer ")) return bearer_status::missing;
   auto it = tokens_.find(std::string(auth->substr(7)));
   if (it == tokens_.end()) return bearer_status::unknown;
-  if (it->second <= now) return bearer_status::expired;
+  if (it->second.expiry <= now) return bearer_status::expired;
   return bearer_status::valid;
+}
+
+std::string token_issuer::holder(http_request const& r) const {
+  auto auth = header_value(r.headers, "Authorization");
+  if (!auth || auth->size() <= 7 || !same_name(auth->substr(0, 7), "Bearer ")) return {};
+  auto it = tokens_.find(std::string(auth->substr(7)));
+  return it == tokens_.end() ? std::string() : it->second.client;
 }
 
 http_response token_issuer::unauthorized(bearer_status why, std::string_view origin) {
@@ -205,7 +220,7 @@ void token_issuer::revoke_all() { tokens_.clear(); }
 // Expired tokens are kept for one more lifetime so that a late request still gets "expired" rather
 // than "unknown"; after that they only cost memory.
 void token_issuer::forget_expired(clock::time_point now) {
-  std::erase_if(tokens_, [&](auto const& t) { return t.second + settings_.token_lifetime < now; });
+  std::erase_if(tokens_, [&](auto const& t) { return t.second.expiry + settings_.token_lifetime < now; });
 }
 
 }  // namespace emulator

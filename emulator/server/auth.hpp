@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace emulator {
@@ -22,6 +23,9 @@ struct auth_settings {
   // Certificates registered for the client (--client-certificate): client assertions signed with
   // one of them are accepted as well as the secret.
   std::shared_ptr<registered_certificates const> certificates{};
+  // Other applications registered in the tenant (id, secret): each one is a user of its own for the
+  // service protection limits.
+  std::vector<std::pair<std::string, std::string>> other_clients{};
 };
 
 enum class bearer_status { valid = 1, missing, unknown, expired };
@@ -36,6 +40,8 @@ class token_issuer {
   http_response issue(http_request const& r, std::string_view tenant, clock::time_point now);
 
   bearer_status check(http_request const& r, clock::time_point now);
+  // The client id a known bearer token of the request was issued to; empty without one.
+  std::string holder(http_request const& r) const;
 
   // The Web API's answer to a request whose bearer check failed.
   static http_response unauthorized(bearer_status why, std::string_view origin);
@@ -48,10 +54,17 @@ class token_issuer {
 
  private:
   void forget_expired(clock::time_point now);
-  http_response issue_token(clock::time_point now);
+  http_response issue_token(std::string const& client, clock::time_point now);
+  // The secret registered for `client`; nullptr when no such client is registered.
+  std::string const* secret_of(std::string const& client) const;
+
+  struct issued_token {
+    clock::time_point expiry;
+    std::string client;
+  };
 
   auth_settings settings_;
-  std::unordered_map<std::string, clock::time_point> tokens_;  // token -> expiry
+  std::unordered_map<std::string, issued_token> tokens_;
   std::vector<std::string> issued_;
 };
 

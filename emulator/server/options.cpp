@@ -76,6 +76,10 @@ void parse_seed_order(std::string_view value, server_options& o) {
 }
 
 void parse_throttle(std::string_view value, server_options& o) {
+  if (value == "off") {
+    o.throttle.reset();
+    return;
+  }
   auto slash = value.find('/');
   auto fail = usage_failure{"--throttle: expected REQUESTS/SECONDS with both above zero, got " + quoted(value)};
   if (slash == std::string_view::npos) throw fail;
@@ -86,6 +90,10 @@ void parse_throttle(std::string_view value, server_options& o) {
 }
 
 void parse_execution_limit(std::string_view value, server_options& o) {
+  if (value == "off") {
+    o.execution_limit.reset();
+    return;
+  }
   auto slash = value.find('/');
   auto fail = usage_failure{"--execution-limit: expected MILLISECONDS/SECONDS with both above zero, got " + quoted(value)};
   if (slash == std::string_view::npos) throw fail;
@@ -93,6 +101,27 @@ void parse_execution_limit(std::string_view value, server_options& o) {
   auto s = parse_int<int>(value.substr(slash + 1), 1, 86400);
   if (!ms || !s) throw fail;
   o.execution_limit = execution_time_budget{*ms, *s};
+}
+
+void parse_service_limits(std::string_view value, server_options& o) {
+  if (value == "off") {
+    o.throttle.reset();
+    o.execution_limit.reset();
+    o.max_concurrent.reset();
+  } else if (value == "documented") {
+    o.throttle = documented_request_limit;
+    o.execution_limit = documented_execution_limit;
+    o.max_concurrent = documented_max_concurrent;
+  } else {
+    throw usage_failure{"--service-limits: expected 'off' or 'documented', got " + quoted(value)};
+  }
+}
+
+void parse_extra_client(std::string_view value, server_options& o) {
+  auto colon = value.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == value.size())
+    throw usage_failure{"--extra-client: expected ID:SECRET, got " + quoted(value)};
+  o.extra_clients.push_back({std::string(value.substr(0, colon)), std::string(value.substr(colon + 1))});
 }
 
 bool is_switch(std::string_view flag) {
@@ -131,7 +160,15 @@ bool apply_valued(std::string_view flag, std::string_view value, server_options&
   } else if (flag == "--execution-limit") {
     parse_execution_limit(value, o);
   } else if (flag == "--max-concurrent") {
-    o.max_concurrent = int_flag(flag, value, 1, 100'000);
+    if (value == "off") {
+      o.max_concurrent.reset();
+    } else {
+      o.max_concurrent = int_flag(flag, value, 1, 100'000);
+    }
+  } else if (flag == "--service-limits") {
+    parse_service_limits(value, o);
+  } else if (flag == "--extra-client") {
+    parse_extra_client(value, o);
   } else if (flag == "--dop-hint") {
     o.dop_hint = int_flag(flag, value, 1, 1'000);
   } else if (flag == "--expired-token-status") {
@@ -153,6 +190,8 @@ void validate(server_options const& o) {
     throw usage_failure{"--seed-order applies to generated rows: give --seed N or --seed ENTITY_SET:N too"};
   if (o.client_id.empty()) throw usage_failure{"--client-id: the value must not be empty"};
   if (o.client_secret.empty()) throw usage_failure{"--client-secret: the value must not be empty"};
+  for (auto const& c : o.extra_clients)
+    if (c.id == o.client_id) throw usage_failure{"--extra-client: " + quoted(c.id) + " is already the --client-id"};
 }
 
 }  // namespace
@@ -207,15 +246,19 @@ A local Microsoft Dataverse Web API (change tracking) with an Entra ID token end
   --seed-order ascending|shuffled  generated text (keys) in id order or in random order (default ascending)
   --client-id ID               accepted OAuth client id (default dvsync-test-client)
   --client-secret SECRET       accepted OAuth client secret (default dvsync-test-secret)
+  --extra-client ID:SECRET     another registered client, counted apart by the limits (repeatable)
   --client-certificate FILE    PEM certificate(s) registered for the client: signed client assertions
                                (certificate credentials) are accepted too
   --tenant TENANT              accepted tenant in /{tenant}/oauth2/v2.0/token (default: any)
   --token-lifetime-s N         bearer token lifetime in seconds (default 3600)
   --change-retention-days N    change-tracking retention (default 7)
   --max-page-size N            largest page served (default 5000)
-  --throttle R/S               at most R Web API requests per S-second sliding window, then 429
-  --execution-limit MS/S       at most MS ms of combined request time per S-second window, then 429
-  --max-concurrent N           at most N Web API requests in progress at once, then 429 (default: no limit)
+  Service protection limits, per client (per bearer token's application); 'off' turns one off:
+  --throttle R/S|off           at most R Web API requests per S-second sliding window, then 429 (default 6000/300)
+  --execution-limit MS/S|off   at most MS ms of combined request time per S-second window, then 429
+                               (default 1200000/300)
+  --max-concurrent N|off       at most N Web API requests in progress at once, then 429 (default 52)
+  --service-limits off|documented  all three off, or all three at Microsoft's values (the default)
   --dop-hint N                 x-ms-dop-hint sent with every Web API response (default 8)
   --gzip                       answer Accept-Encoding: gzip with gzip bodies
   --expired-token-status N     HTTP status for an expired $deltatoken (default 400)

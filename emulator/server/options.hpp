@@ -25,6 +25,18 @@ struct execution_time_budget {
   int window_s = 0;
 };
 
+// Microsoft's service protection limits, per user and web server (api-limits.md): the defaults, so
+// that a client meets them here before it meets them in production.
+inline constexpr throttle_limit documented_request_limit{6000, 300};
+inline constexpr execution_time_budget documented_execution_limit{1'200'000, 300};
+inline constexpr int documented_max_concurrent = 52;
+
+// Another application registered in the tenant (--extra-client), with its own limits.
+struct client_credential {
+  std::string id;
+  std::string secret;
+};
+
 // What `--seed` asked for: nothing, the sample rows, or N generated rows of one entity set.
 struct seed_request {
   enum class kind { none = 1, sample, generated };
@@ -42,14 +54,16 @@ struct server_options {
   seed_request seed;
   std::string client_id{default_client_id};
   std::string client_secret{default_client_secret};
+  std::vector<client_credential> extra_clients;
   std::string tenant;  // empty: any tenant is accepted
   std::string client_certificate;  // PEM file of certificates registered for the client; empty: none
   int token_lifetime_s = 3600;
   int change_retention_days = 7;
   int max_page_size = 5000;
-  std::optional<throttle_limit> throttle;
-  std::optional<execution_time_budget> execution_limit;
-  std::optional<int> max_concurrent;
+  // Each limit, counted per client; nullopt: off.
+  std::optional<throttle_limit> throttle = documented_request_limit;
+  std::optional<execution_time_budget> execution_limit = documented_execution_limit;
+  std::optional<int> max_concurrent = documented_max_concurrent;
   int dop_hint = 8;
   bool gzip = false;
   int expired_token_status = 400;

@@ -52,23 +52,31 @@ router::router(web_api& api, router_settings s)
       tokens_(settings_.auth),
       faults_(),
       stats_(),
-      control_(api_, tokens_, faults_, stats_) {
-  if (settings_.throttle)
-    throttle_.emplace(settings_.throttle->requests, std::chrono::seconds(settings_.throttle->window_s));
-  if (settings_.execution_limit)
-    execution_.emplace(std::chrono::milliseconds(settings_.execution_limit->milliseconds),
-                       std::chrono::seconds(settings_.execution_limit->window_s));
-  if (settings_.max_concurrent) concurrency_.emplace(*settings_.max_concurrent);
+      control_(api_, tokens_, faults_, stats_) {}
+
+router::client_limits& router::limits_of(std::string const& client) {
+  auto [it, added] = limits_.try_emplace(client);
+  if (added) {
+    auto& l = it->second;
+    if (settings_.throttle)
+      l.requests.emplace(settings_.throttle->requests, std::chrono::seconds(settings_.throttle->window_s));
+    if (settings_.execution_limit)
+      l.execution.emplace(std::chrono::milliseconds(settings_.execution_limit->milliseconds),
+                          std::chrono::seconds(settings_.execution_limit->window_s));
+    if (settings_.max_concurrent) l.concurrency.emplace(*settings_.max_concurrent);
+  }
+  return it->second;
 }
 
-std::optional<http_response> router::protection_refusal(clock::time_point now) {
-  // The limits are the user's; this emulator registers one client application, so every token
-  // it issued counts against the same limits.
-  if (throttle_)
-    if (auto wait = throttle_->admit(now)) return throttle_->rejection(*wait);
-  if (execution_)
-    if (auto wait = execution_->admit(now)) return execution_->rejection(*wait);
-  if (concurrency_ && !concurrency_->enter()) return concurrency_->rejection();
+std::optional<http_response> router::protection_refusal(std::string const& client, clock::time_point now) {
+  // The limits are per user: here, per application the bearer token was issued to. Without bearer
+  // checks (--no-auth), callers without a known token count together as one.
+  auto& l = limits_of(client);
+  if (l.requests)
+    if (auto wait = l.requests->admit(now)) return l.requests->rejection(*wait);
+  if (l.execution)
+    if (auto wait = l.execution->admit(now)) return l.execution->rejection(*wait);
+  if (l.concurrency && !l.concurrency->enter()) return l.concurrency->rejection();
   return std::nullopt;
 }
 
@@ -89,7 +97,8 @@ reply router::route(http_request const& r, clock::time_point now) {
     }
   }
   if (is_web_api) {
-    if (auto refused = protection_refusal(now)) {
+    out.client = tokens_.holder(r);
+    if (auto refused = protection_refusal(out.client, now)) {
       out.response = std::move(*refused);
       set_header(out.response.headers, "x-ms-dop-hint", std::to_string(settings_.dop_hint));
       return out;
@@ -136,8 +145,9 @@ reply router::route(http_request const& r, clock::time_point now) {
 
 void router::sent(reply const& r, std::uint64_t bytes) {
   if (r.in_progress) {
-    if (concurrency_) concurrency_->leave();
-    if (execution_) execution_->record(r.started, clock::now());
+    auto& l = limits_of(r.client);
+    if (l.concurrency) l.concurrency->leave();
+    if (l.execution) l.execution->record(r.started, clock::now());
   }
   if (r.counted) stats_.record(r.path, r.reset ? status_connection_reset : r.response.status, bytes);
 }

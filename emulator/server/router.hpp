@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace emulator {
 
@@ -37,6 +38,7 @@ struct reply {
   bool counted = true;                        // false for the control API
   std::string path;                           // the request path, for statistics
   bool in_progress = false;                   // counted by the concurrency and execution limits
+  std::string client;                         // whose limits counted it: the bearer token's client id
   std::chrono::steady_clock::time_point started{};
 };
 
@@ -52,15 +54,20 @@ class router {
   void sent(reply const& r, std::uint64_t bytes);
 
  private:
-  // The 429 of the first service protection limit the request would exceed; counts it otherwise.
-  std::optional<http_response> protection_refusal(clock::time_point now);
+  // One client's service protection limits; each absent when it is off.
+  struct client_limits {
+    std::optional<request_throttle> requests;
+    std::optional<execution_time_limit> execution;
+    std::optional<concurrency_limit> concurrency;
+  };
+  client_limits& limits_of(std::string const& client);
+  // The 429 of the first of the client's limits the request would exceed; counts it otherwise.
+  std::optional<http_response> protection_refusal(std::string const& client, clock::time_point now);
 
   web_api& api_;
   router_settings settings_;
   token_issuer tokens_;
-  std::optional<request_throttle> throttle_;
-  std::optional<execution_time_limit> execution_;
-  std::optional<concurrency_limit> concurrency_;
+  std::unordered_map<std::string, client_limits> limits_;  // by client id
   fault_script faults_;
   request_stats stats_;
   control_api control_;

@@ -19,9 +19,16 @@ TEST(options, defaults_are_the_documented_ones) {
   EXPECT_EQ(c.options.change_retention_days, 7);
   EXPECT_EQ(c.options.max_page_size, 5000);
   EXPECT_EQ(c.options.expired_token_status, 400);
-  EXPECT_FALSE(c.options.throttle.has_value());
-  EXPECT_FALSE(c.options.execution_limit.has_value());
-  EXPECT_FALSE(c.options.max_concurrent.has_value());
+  // Microsoft's service protection limits (api-limits.md): 6,000 requests and 1,200 s of combined
+  // execution time per 5-minute sliding window, 52 concurrent requests.
+  ASSERT_TRUE(c.options.throttle.has_value());
+  EXPECT_EQ(c.options.throttle->requests, 6000);
+  EXPECT_EQ(c.options.throttle->window_s, 300);
+  ASSERT_TRUE(c.options.execution_limit.has_value());
+  EXPECT_EQ(c.options.execution_limit->milliseconds, 1'200'000);
+  EXPECT_EQ(c.options.execution_limit->window_s, 300);
+  EXPECT_EQ(c.options.max_concurrent, 52);
+  EXPECT_TRUE(c.options.extra_clients.empty());
   EXPECT_EQ(c.options.dop_hint, 8);
   EXPECT_FALSE(c.options.gzip);
   EXPECT_FALSE(c.options.no_auth);
@@ -71,6 +78,46 @@ TEST(options, service_protection_flags_are_checked) {
     auto c = parse(bad);
     EXPECT_EQ(c.what, parsed_command::action::usage_error) << bad[0] << " " << bad[1];
     EXPECT_NE(c.error.find(bad[0]), std::string::npos) << c.error;
+  }
+}
+
+TEST(options, each_service_protection_limit_or_all_of_them_can_be_turned_off) {
+  auto each = parse({"--throttle", "off", "--execution-limit=off", "--max-concurrent", "off"});
+  ASSERT_EQ(each.what, parsed_command::action::run) << each.error;
+  EXPECT_FALSE(each.options.throttle.has_value());
+  EXPECT_FALSE(each.options.execution_limit.has_value());
+  EXPECT_FALSE(each.options.max_concurrent.has_value());
+
+  // Flags apply in order: all off, then one back on.
+  auto all = parse({"--service-limits", "off", "--max-concurrent", "4"});
+  ASSERT_EQ(all.what, parsed_command::action::run) << all.error;
+  EXPECT_FALSE(all.options.throttle.has_value());
+  EXPECT_FALSE(all.options.execution_limit.has_value());
+  EXPECT_EQ(all.options.max_concurrent, 4);
+
+  auto back = parse({"--service-limits", "off", "--service-limits", "documented"});
+  ASSERT_EQ(back.what, parsed_command::action::run) << back.error;
+  EXPECT_EQ(back.options.throttle->requests, 6000);
+  EXPECT_EQ(back.options.execution_limit->milliseconds, 1'200'000);
+  EXPECT_EQ(back.options.max_concurrent, 52);
+
+  auto bad = parse({"--service-limits", "none"});
+  EXPECT_EQ(bad.what, parsed_command::action::usage_error);
+  EXPECT_NE(bad.error.find("--service-limits"), std::string::npos) << bad.error;
+}
+
+TEST(options, extra_clients_are_registered_with_their_secrets) {
+  auto c = parse({"--extra-client", "other:pass:word", "--extra-client=third:x"});
+  ASSERT_EQ(c.what, parsed_command::action::run) << c.error;
+  ASSERT_EQ(c.options.extra_clients.size(), 2u);
+  EXPECT_EQ(c.options.extra_clients[0].id, "other");
+  EXPECT_EQ(c.options.extra_clients[0].secret, "pass:word");
+  EXPECT_EQ(c.options.extra_clients[1].id, "third");
+  for (auto const& bad : std::vector<std::vector<std::string>>{
+           {"--extra-client", "nosecret"}, {"--extra-client", ":s"}, {"--extra-client", "dvsync-test-client:s"}}) {
+    auto r = parse(bad);
+    EXPECT_EQ(r.what, parsed_command::action::usage_error) << bad[1];
+    EXPECT_NE(r.error.find("--extra-client"), std::string::npos) << r.error;
   }
 }
 

@@ -188,6 +188,63 @@ TEST_F(protected_router, a_second_request_in_progress_is_refused_and_every_answe
   EXPECT_FALSE(header_value(call("GET", "/_emulator/stats").response.headers, "x-ms-dop-hint")) << "not the control API";
 }
 
+class per_client_router : public router_test {
+ protected:
+  static router_settings settings() {
+    auto s = defaults();
+    s.auth.other_clients = {{"other", "other-secret"}};
+    s.throttle = throttle_limit{2, 10};
+    s.max_concurrent = 1;
+    return s;
+  }
+  per_client_router() : router_test(settings()) {}
+
+  std::string token_of(std::string const& id, std::string const& secret) {
+    auto r = call("POST", "/t/oauth2/v2.0/token",
+                  "grant_type=client_credentials&client_id=" + id + "&client_secret=" + secret +
+                      "&scope=http%3A%2F%2F127.0.0.1%3A9%2F.default");
+    EXPECT_EQ(r.response.status, 200) << r.response.body;
+    return std::string(json::parse(r.response.body).at("access_token").as_string());
+  }
+};
+
+TEST_F(per_client_router, each_client_has_limits_of_its_own_and_its_tokens_share_them) {
+  auto const first = token();
+  auto const second_of_first = token();
+  auto const other = token_of("other", "other-secret");
+  EXPECT_EQ(call("POST", "/t/oauth2/v2.0/token",
+                 "grant_type=client_credentials&client_id=other&client_secret=secret&scope=http%3A%2F%2F127.0.0.1%3A9%2F.default")
+                .response.status,
+            401)
+      << "each client has its own secret";
+
+  // One request of each in progress at once: the concurrency limits are apart.
+  auto a = routes_.route({"GET", "/api/data/v9.2/sample_books", bearer(first), {}, origin}, now_);
+  auto b = routes_.route({"GET", "/api/data/v9.2/sample_books", bearer(other), {}, origin}, now_);
+  EXPECT_EQ(a.response.status, 200);
+  EXPECT_EQ(b.response.status, 200);
+  auto c = routes_.route({"GET", "/api/data/v9.2/sample_books", bearer(second_of_first), {}, origin}, now_);
+  EXPECT_EQ(c.response.status, 429) << "another token of the same client";
+  EXPECT_NE(c.response.body.find("0x80072326"), std::string::npos);
+  routes_.sent(a, 0);
+  routes_.sent(b, 0);
+  routes_.sent(c, 0);
+
+  // In a new window, the first client's two tokens use up its 2 requests per 10 s; the other
+  // client still has its own 2.
+  now_ += 10s;
+  EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books", {}, bearer(first)).response.status, 200);
+  EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books", {}, bearer(second_of_first)).response.status, 200);
+  auto over = call("GET", "/api/data/v9.2/sample_books", {}, bearer(first));
+  EXPECT_EQ(over.response.status, 429);
+  EXPECT_NE(over.response.body.find("0x80072322"), std::string::npos);
+  EXPECT_EQ(header_value(over.response.headers, "Retry-After"), "10");
+  EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books", {}, bearer(other)).response.status, 200);
+  EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books", {}, bearer(other)).response.status, 200);
+  EXPECT_EQ(call("GET", "/api/data/v9.2/sample_books", {}, bearer(other)).response.status, 429);
+  EXPECT_EQ(call("GET", "/_emulator/stats").response.status, 200) << "the control API is not limited";
+}
+
 TEST_F(router_test, retrieve_total_record_count_counts_the_rows_of_each_named_table) {
   call("POST", "/_emulator/seed", R"({"sample":true})");
   auto t = token();

@@ -118,6 +118,17 @@ TEST(emulator_server, throttle_answers_429_with_retry_after_and_the_service_prot
   EXPECT_EQ(emu.control_get("health").status, 200);
 }
 
+TEST(emulator_server, the_limits_count_each_registered_client_apart) {
+  emulator_process emu({"--throttle", "2/60", "--extra-client", "second-app:second-secret"});
+  auto const first = emu.token();
+  auto const second = emu.token("second-app", "second-secret");
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(api_call("GET", emu.api_url("sample_books"), first).status, 200);
+  EXPECT_EQ(api_call("GET", emu.api_url("sample_books"), first).status, 429);
+  EXPECT_EQ(api_call("GET", emu.api_url("sample_books"), emu.token()).status, 429) << "a new token of the same client";
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(api_call("GET", emu.api_url("sample_books"), second).status, 200);
+  EXPECT_EQ(api_call("GET", emu.api_url("sample_books"), second).status, 429);
+}
+
 TEST(emulator_server, gzip_bodies_decompress_to_the_plain_body) {
   emulator_process emu({"--gzip", "--seed", "sample"});
   auto token = emu.token();

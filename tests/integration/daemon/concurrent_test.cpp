@@ -3,7 +3,7 @@
 // parallelism and the cycles still finish, a long initial load leaves a small table's deltas on
 // their interval (with progress in `dvsync status` meanwhile), and kill -9 during concurrent initial
 // loads converges for every table while readers never see a partly loaded table.
-#include "fixture.hpp"
+#include "ops_fixture.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -83,7 +83,7 @@ std::vector<std::string> lines_of(std::string const& text, std::string const& ev
   return out;
 }
 
-class concurrent_test : public daemon_test {
+class concurrent_test : public ops_test {
  protected:
   void seed(std::string const& entity_set, int rows) {
     auto r = emulator_->control("seed", fmt::format(R"({{"entity_set":"{}","count":{},"seed":7}})", entity_set, rows));
@@ -248,10 +248,14 @@ TEST_F(concurrent_test, a_long_initial_load_leaves_a_small_tables_deltas_on_thei
   o.page_size = 500;
   o.interval_s = 60;
   o.tables = tables_json({big, small}, {{"account", 1}});
+  o.extra_top_level = metrics_at("127.0.0.1:0");
   write_config(o);
 
   auto daemon = start_daemon();
-  // While the big table loads: its progress in status (rows done, the service's estimate).
+  auto const port = metrics_port();
+  ASSERT_NE(port, 0) << log();
+  // While the big table loads: its progress in status (rows done, the service's estimate, the rate
+  // once a second has passed, and the time left at that rate).
   bool saw_progress = false;
   for (auto deadline = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < deadline;) {
     auto s = dvsync({"status", "--json"});
@@ -261,9 +265,20 @@ TEST_F(concurrent_test, a_long_initial_load_leaves_a_small_tables_deltas_on_thei
         auto const& o = t.as_object();
         if (o.at("table").as_string() != "sample_book" || !o.contains("progress")) continue;
         auto const& p = o.at("progress").as_object();
-        if (p.at("rows_done").to_number<std::int64_t>() > 0 && !p.at("rows_expected").is_null()) {
-          EXPECT_EQ(p.at("rows_expected").to_number<std::int64_t>(), 12000);
+        auto const done = p.at("rows_done").to_number<std::int64_t>();
+        auto const rate = p.at("rows_per_s").to_number<double>();
+        if (done > 0 && !p.at("rows_expected").is_null() && rate > 0) {
+          auto const expected = p.at("rows_expected").to_number<std::int64_t>();
+          EXPECT_EQ(expected, 12000);
           EXPECT_FALSE(p.at("percent").is_null());
+          // The rate is the rows staged over the whole seconds since the cycle began (at least one).
+          EXPECT_LE(rate, static_cast<double>(done)) << s.out;
+          ASSERT_FALSE(p.at("eta_s").is_null()) << s.out;
+          auto const eta = p.at("eta_s").to_number<double>();
+          auto const left = static_cast<double>(std::max<std::int64_t>(expected - done, 0)) / rate;
+          EXPECT_GE(eta, 0) << s.out;
+          EXPECT_GE(eta, left / 2 - 1) << s.out;
+          EXPECT_LE(eta, left * 2 + 1) << s.out;
           saw_progress = true;
         }
       }
@@ -272,6 +287,20 @@ TEST_F(concurrent_test, a_long_initial_load_leaves_a_small_tables_deltas_on_thei
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_TRUE(saw_progress) << "status never showed the load's progress";
+  // The same figures on the metrics endpoint, for the loading table.
+  bool saw_metrics = false;
+  for (auto deadline = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < deadline;) {
+    auto m = parse_metrics(get(port, "/metrics").body);
+    auto const rate = m.find(R"(dvsync_cycle_rows_per_second{table="sample_book"})");
+    auto const eta = m.find(R"(dvsync_cycle_eta_seconds{table="sample_book"})");
+    if (rate != m.end() && eta != m.end() && std::stod(rate->second) > 0) {
+      EXPECT_GE(std::stod(eta->second), 0);
+      saw_metrics = true;
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(saw_metrics) << "the metrics never showed the load's rate and time left";
 
   // Wait for the big table's initial load to finish, then count the small table's cycles during it.
   std::string log;
