@@ -369,9 +369,12 @@ core::result<void> apply_changes(connection& c, table_layout const& l, config::t
   if (!changes) return changes.error();
   if (spec.change_feed) {
     if (*changes > 0) {
-      auto feed = c.prepare(
+      // Each id's last change only: a merge that moves keys deletes a row it then writes again (the
+      // row displaced from the key another takes, then its own upsert), a delete the source never made.
+      auto feed = c.prepare(fmt::format(
           "INSERT INTO main.dvsync_feed (table_name, id, key_value, op, version, committed_at, row) "
-          "SELECT ?1, id, key_value, op, version, ?2, row FROM temp.dvsync_changes ORDER BY n");
+          "SELECT ?1, id, key_value, op, version, ?2, row FROM temp.dvsync_changes WHERE {} ORDER BY n",
+          last_changes));
       if (!feed) return feed.error();
       feed->bind_text(1, spec.table);
       feed->bind_int(2, now);
