@@ -31,7 +31,7 @@ namespace json = boost::json;
 bool contains(std::string const& haystack, std::string const& needle) { return haystack.find(needle) != std::string::npos; }
 
 // How a column's values are stored (schema/README.md, config/table_spec.hpp).
-enum class kind { text, integer, boolean, real, decimal, date, datetime, lookup, choice, choices };
+enum class kind { text, integer, boolean, real, decimal, date, datetime, lookup, guid, choice, choices };
 
 struct column {
   std::string name;
@@ -74,6 +74,7 @@ layout const contact_columns = {
     {"emailaddress1", kind::text},    {"birthdate", kind::date},       {"gendercode", kind::choice},
     {"parentcustomerid", kind::lookup, true},
     {"statecode", kind::choice},      {"statuscode", kind::choice},    {"ownerid", kind::lookup, true},
+    {"stageid", kind::guid},
     {"createdon", kind::datetime},    {"modifiedon", kind::datetime},  {"versionnumber", kind::integer},
 };
 
@@ -162,7 +163,8 @@ canonical_rows expected_rows(std::string const& dump, layout const& l) {
         case kind::text:
         case kind::date:
         case kind::datetime: r.push_back("text:" + std::string(v->as_string())); break;
-        case kind::lookup: {
+        case kind::lookup:
+        case kind::guid: {
           std::string g(v->as_string());
           std::transform(g.begin(), g.end(), g.begin(), [](unsigned char ch) { return std::tolower(ch); });
           r.push_back("text:" + g);
@@ -617,6 +619,7 @@ TEST_F(real_tables_test, stores_every_type_with_its_sqlite_type_and_the_values_o
           break;
         case kind::date: format = fmt::format("\"{}\" NOT GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'", c.name); break;
         case kind::lookup:
+        case kind::guid:
           format = fmt::format("(\"{0}\" <> lower(\"{0}\") OR length(\"{0}\") <> 36)", c.name);
           break;
         case kind::choices: format = fmt::format("\"{}\" NOT GLOB '[[][0-9]*]'", c.name); break;
