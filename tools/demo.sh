@@ -81,6 +81,9 @@ sqlite3 -header -column "file:$demo/mirror.db?mode=ro" \
           datetime(dvsync_valid_to, 'unixepoch') AS valid_to
    FROM sample_book_history WHERE sample_bookcode = 'BookCode0' ORDER BY dvsync_valid_from;"
 "$dvsync" status --config "$demo/dvsync.json"
+echo
+echo "== 7. Proof: every row and every value of the mirror against Dataverse (dvsync verify --values)"
+"$dvsync" verify --values --config "$demo/dvsync.json" 2>>"$demo/dvsync.log"
 kill "$emulator_pid" && wait "$emulator_pid" 2>/dev/null || true
 trap - EXIT
 echo
