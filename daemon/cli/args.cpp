@@ -103,7 +103,8 @@ commands:
                  --fix          repair the rows that drifted (fetched by id), or request a full resync
                                 when the drift is large or a running daemon holds the database
                  --values       also read every row whole and compare its values: altered rows
-                                (same version, other values: edited by hand); costs a full read
+                                (same version, other values: an edit of the mirror, or a value the
+                                source changed without a new version); costs a full read
                  --json         machine-readable output
 
 options:

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <variant>
 
 namespace dvsync::store {
@@ -52,12 +54,13 @@ std::string stale_rows(std::string const& columns) {
       columns, fmt::format(not_changed, "s"));
 }
 
-// The source's rows with the mirror's columns and declared types (so that each value is stored as
-// the mirror stores it), keyed by id: a row read twice keeps its last values.
-std::string create_rows_table(table_layout const& l) {
+// The source's rows with the mirror's columns and declared types (`types`, as the mirror table
+// declares them: so that each value is stored as the mirror stores it), keyed by id: a row read
+// twice keeps its last values.
+std::string create_rows_table(table_layout const& l, std::vector<std::string> const& types) {
   std::string cols;
   for (std::size_t i = 0; i < l.columns.size(); ++i)
-    cols += quote_identifier(l.columns[i]) + (l.types[i].empty() ? "" : " " + l.types[i]) + ", ";
+    cols += quote_identifier(l.columns[i]) + (types[i].empty() ? "" : " " + types[i]) + ", ";
   return fmt::format("CREATE TEMP TABLE dvsync_verify_rows ({}PRIMARY KEY ({})) WITHOUT ROWID", cols,
                      quote_identifier(l.id_column()));
 }
@@ -71,36 +74,68 @@ std::string insert_rows_table(table_layout const& l) {
   return fmt::format("INSERT OR REPLACE INTO temp.dvsync_verify_rows ({}) VALUES ({})", cols, params);
 }
 
-// The columns compared value by value: all but the id (the join) and the version (equal by then).
-std::vector<std::string> compared_columns(table_layout const& l) {
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i + 1 < l.columns.size(); ++i)
-    if (i != l.id_index()) out.push_back(l.columns[i]);
+// The declared type of each of the table's columns, by name.
+core::result<std::map<std::string, std::string>> declared_types(connection& c, std::string const& table) {
+  auto info = c.prepare("SELECT name, type FROM pragma_table_info(?1)");
+  if (!info) return info.error();
+  info->bind_text(1, table);
+  std::map<std::string, std::string> out;
+  for (;;) {
+    auto r = info->step();
+    if (!r) return r.error();
+    if (!*r) break;
+    out[info->column_text(0)] = info->column_text(1);
+  }
   return out;
 }
 
-// Rows whose version the source, the copy and the mirror as it is now agree on, with another value
-// in some column (IS NOT: NULL equals NULL, and a value differs from one of another type).
-// `columns` may use `differing`, the names of the columns that differ, comma-separated.
-std::string altered_rows(table_layout const& l, std::string const& columns) {
+// The columns compared value by value: all but the id (the join) and the version (equal by then),
+// and the targets of polymorphic lookups when the table's reads no longer ask for them (rows
+// written before keep theirs, the source's answers have none: not a difference).
+std::vector<std::string> compared_columns(table_layout const& l, config::table_spec const& spec, bool targets) {
+  std::vector<std::string> left_out;
+  if (!targets)
+    for (auto const& f : config::fields_of(spec))
+      if (f.of == config::field::part::target) left_out.push_back(f.name);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i + 1 < l.columns.size(); ++i)
+    if (i != l.id_index() && std::find(left_out.begin(), left_out.end(), l.columns[i]) == left_out.end())
+      out.push_back(l.columns[i]);
+  return out;
+}
+
+// `parts` joined by `op` as a balanced tree: SQLite refuses an expression deeper than 1,000, which
+// a flat chain over the columns of a wide table would be.
+std::string balanced(std::vector<std::string> const& parts, std::size_t from, std::size_t to, char const* op) {
+  if (to - from == 1) return parts[from];
+  auto const mid = from + (to - from) / 2;
+  return fmt::format("({} {} {})", balanced(parts, from, mid, op), op, balanced(parts, mid, to, op));
+}
+
+// Rows whose version the source (its ids and versions, and its rows), the copy and the mirror as it
+// is now agree on, with another value in some compared column (IS NOT: NULL equals NULL, and a
+// value differs from one of another type). `columns` may use `differing`, the names of the columns
+// that differ, comma-separated.
+std::string altered_rows(table_layout const& l, std::vector<std::string> const& compared, std::string const& columns) {
   auto const id = quote_identifier(l.id_column());
-  std::string any, which;
-  for (auto const& name : compared_columns(l)) {
+  std::vector<std::string> any, which;
+  for (auto const& name : compared) {
     auto const c = quote_identifier(name);
-    any += fmt::format("{}s.{} IS NOT m.{}", any.empty() ? "" : " OR ", c, c);
+    any.push_back(fmt::format("s.{} IS NOT m.{}", c, c));
     std::string literal = name;
     for (std::size_t at = literal.find('\''); at != std::string::npos; at = literal.find('\'', at + 2)) literal.insert(at, 1, '\'');
-    which += fmt::format("{}CASE WHEN s.{} IS NOT m.{} THEN ',{}' ELSE '' END", which.empty() ? "" : " || ", c, c, literal);
+    which.push_back(fmt::format("CASE WHEN s.{} IS NOT m.{} THEN ',{}' ELSE '' END", c, c, literal));
   }
-  if (any.empty()) any = "0";
-  if (which.empty()) which = "''";
+  auto const differs = any.empty() ? std::string("0") : balanced(any, 0, any.size(), "OR");
+  auto const names = which.empty() ? std::string("''") : balanced(which, 0, which.size(), "||");
   return fmt::format(
       "SELECT {cols} FROM (SELECT s.{id} AS id, m.dvsync_version AS version, substr({which}, 2) AS differing "
-      "FROM temp.dvsync_verify_rows s JOIN temp.dvsync_verify_mirror v ON v.id = s.{id} AND v.version = "
+      "FROM temp.dvsync_verify_rows s JOIN temp.dvsync_verify_source src ON src.id = s.{id} AND src.version = "
+      "s.dvsync_version JOIN temp.dvsync_verify_mirror v ON v.id = s.{id} AND v.version = "
       "s.dvsync_version JOIN main.{mirror} m ON m.{id} = s.{id} AND m.dvsync_version = s.dvsync_version "
       "WHERE ({any}) AND NOT EXISTS (SELECT 1 FROM temp.dvsync_verify_changed c WHERE c.id = s.{id}))",
-      fmt::arg("cols", columns), fmt::arg("id", id), fmt::arg("which", which),
-      fmt::arg("mirror", quote_identifier(l.mirror_name)), fmt::arg("any", any));
+      fmt::arg("cols", columns), fmt::arg("id", id), fmt::arg("which", names),
+      fmt::arg("mirror", quote_identifier(l.mirror_name)), fmt::arg("any", differs));
 }
 
 std::vector<std::string> split_names(std::string const& list) {
@@ -216,8 +251,13 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
     return out;
   }
   out.columns_match = !column_difference(*columns, layout->columns);
-  if (values && out.columns_match) {
-    if (auto r = c.exec(create_rows_table(*layout)); !r) return r.error();
+  // A full resync replaces the table, whatever its values: nothing to compare them with.
+  if (values && out.columns_match && !out.full_resync_pending) {
+    auto types = declared_types(c, layout->mirror_name);
+    if (!types) return types.error();
+    std::vector<std::string> in_order;
+    for (auto const& name : layout->columns) in_order.push_back((*types)[name]);
+    if (auto r = c.exec(create_rows_table(*layout, in_order)); !r) return r.error();
     out.values = true;
   }
   // The id and dvsync_version are in every layout the mirror has had, whatever its other columns.
@@ -236,7 +276,10 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
     return r.error();
   out.mirror_rows = copied + c.changes();
   if (auto r = tx->commit(); !r) return r.error();
-  if (out.values) values_ = std::move(*layout);
+  if (out.values) {
+    auto compared = compared_columns(*layout, spec, !out.lookup_targets_lost);
+    values_ = values_plan{std::move(*layout), std::move(compared)};
+  }
   return out;
 }
 
@@ -244,7 +287,7 @@ core::result<void> verify_store::add_rows(dataverse::page const& page) {
   if (!values_) return core::make_error(core::errc::database, "verify: values are not compared for this table");
   auto const one_at_a_time = db_.serialize();
   auto& c = db_.conn_;
-  auto const& l = *values_;
+  auto const& l = values_->layout;
   auto tx = transaction::begin_write(c);
   if (!tx) return tx.error();
   auto st = c.prepare(insert_rows_table(l));
@@ -298,7 +341,7 @@ core::result<drift> verify_store::compare(std::size_t examples) {
   if (!stale) return stale.error();
   out.counts = {*missing, *extra, *stale};
   if (values_) {
-    auto altered = c.query_int(altered_rows(*values_, "count(*)"));
+    auto altered = c.query_int(altered_rows(values_->layout, values_->compared, "count(*)"));
     if (!altered) return altered.error();
     out.counts.altered = *altered;
   }
@@ -313,7 +356,7 @@ core::result<drift> verify_store::compare(std::size_t examples) {
     if (auto e = examples_of(c, drift_kind::stale, stale_rows("s.id, m.version, s.version"), examples, out.stale); !e)
       return e.error();
   if (out.counts.altered > 0)
-    if (auto e = examples_of(c, drift_kind::altered, altered_rows(*values_, "id, version, version, differing"), examples,
+    if (auto e = examples_of(c, drift_kind::altered, altered_rows(values_->layout, values_->compared, "id, version, version, differing"), examples,
                              out.altered);
         !e)
       return e.error();
@@ -328,7 +371,7 @@ core::result<std::vector<drift_example>> verify_store::drifted(std::size_t limit
   if (auto e = examples_of(c, drift_kind::stale, stale_rows("s.id, m.version, s.version"), limit - rows.size(), rows); !e)
     return e.error();
   if (values_)
-    if (auto e = examples_of(c, drift_kind::altered, altered_rows(*values_, "id, version, version"), limit - rows.size(), rows);
+    if (auto e = examples_of(c, drift_kind::altered, altered_rows(values_->layout, values_->compared, "id, version, version"), limit - rows.size(), rows);
         !e)
       return e.error();
   if (auto e = examples_of(c, drift_kind::extra, extra_rows("m.id, m.version, NULL"), limit - rows.size(), rows); !e)

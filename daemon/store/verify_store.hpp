@@ -28,7 +28,8 @@ struct verify_baseline {
   bool full_resync_pending = false;       // a full cycle is in progress or requested: it replaces the table
   std::string full_resync_reason;
   bool columns_match = true;              // the mirror has the configured columns (rows can be written)
-  bool values = false;                    // the rows' values are compared too (asked, and columns_match)
+  bool values = false;                    // the rows' values are compared too (asked, columns_match, and
+                                          // no full resync pending: it replaces the table)
   bool lookup_targets_lost = false;       // the table's reads no longer ask for lookup targets
 };
 
@@ -138,7 +139,12 @@ class verify_store {
 
  private:
   database& db_;
-  std::optional<table_layout> values_;  // set by begin() when values are compared
+  // Set by begin() when values are compared: the table, and the columns compared.
+  struct values_plan {
+    table_layout layout;
+    std::vector<std::string> compared;
+  };
+  std::optional<values_plan> values_;
 };
 
 }  // namespace dvsync::store

@@ -27,7 +27,7 @@ std::string examples_line(char const* kind, std::vector<store::drift_example> co
 }
 
 std::string values_note(table_report const& t) {
-  return t.values_note.empty() ? std::string() : fmt::format("  note:    values not compared: {}\n", t.values_note);
+  return t.values_note.empty() ? std::string() : fmt::format("  note:    {}\n", t.values_note);
 }
 
 std::string fix_text(table_report const& t) {

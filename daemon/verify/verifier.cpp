@@ -105,8 +105,7 @@ boost::asio::awaitable<core::result<std::size_t>> verifier::read_changes(config:
 }
 
 boost::asio::awaitable<core::result<verifier::recheck_outcome>> verifier::recheck(
-    config::table_spec const& spec, std::vector<store::drift_example> candidates) {
-  bool const lookups = config::has_lookup_targets(spec);
+    config::table_spec const& spec, std::vector<store::drift_example> candidates, bool lookups) {
   auto const ids = ids_only(spec);
   recheck_outcome out;
   for (auto const& c : candidates) {
@@ -166,14 +165,23 @@ boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, f
   }
   rep.values = base->values;
   if (values && !base->values)
-    rep.values_note = "the mirror's columns differ from the configured ones until its next full cycle rebuilds it";
+    rep.values_note = "values not compared: " +
+                      (base->full_resync_pending
+                           ? base->full_resync_reason + ", which replaces the table"
+                           : std::string("the mirror's columns differ from the configured ones until its next full "
+                                         "cycle rebuilds it"));
+  else if (values && base->lookup_targets_lost && config::has_lookup_targets(spec))
+    rep.values_note = "values compared without the targets of polymorphic lookups (<lookup>type): the table's reads "
+                      "no longer ask for them (dvsync status)";
+  // As the table's cycles read: without lookup targets once the service lost a link over them.
+  bool const lookup_targets = !base->lookup_targets_lost && config::has_lookup_targets(spec);
   if (base->delta_link.empty()) {
     done(table_status::not_synced, base->full_resync_pending ? "its first full read is in progress" : "never synced");
     co_return rep;
   }
   rep.mirror_rows = base->mirror_rows;
   core::log::info("verify.start", {{"table", spec.table}, {"mirror_rows", rep.mirror_rows}});
-  if (auto r = co_await read_source(spec, base->values, !base->lookup_targets_lost && config::has_lookup_targets(spec)); !r) {
+  if (auto r = co_await read_source(spec, base->values, lookup_targets); !r) {
     done(table_status::failed, "reading the source: " + r.error().message);
     co_return rep;
   }
@@ -212,7 +220,7 @@ boost::asio::awaitable<table_report> verifier::verify(config::table_spec spec, f
       done(table_status::failed, candidates.error().message);
       co_return rep;
     }
-    auto outcome = co_await recheck(spec, std::move(*candidates));
+    auto outcome = co_await recheck(spec, std::move(*candidates), lookup_targets);
     if (!outcome) {
       done(table_status::failed, "reading the differences again by id: " + outcome.error().message);
       co_return rep;

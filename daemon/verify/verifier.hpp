@@ -47,7 +47,7 @@ struct table_report {
   std::optional<store::repair_totals> repaired;
   bool rechecked = true;             // false: too many differences to read each again by id (recheck_limit)
   bool values = false;               // the values were compared, not only ids and versions
-  std::string values_note;           // values were asked for and not compared: why
+  std::string values_note;           // values were asked for and not (all) compared: why
   std::uint64_t requests = 0;        // answers to this table's pages, delta and rows by id (retries included)
   std::int64_t duration_ms = 0;
 };
@@ -85,8 +85,10 @@ class verifier {
     std::vector<std::string> gone;
     std::vector<std::string> changing;
   };
+  // `lookup_targets`: as the table's cycles ask, so that a repair writes what a cycle would.
   boost::asio::awaitable<core::result<recheck_outcome>> recheck(config::table_spec const& spec,
-                                                                std::vector<store::drift_example> candidates);
+                                                                std::vector<store::drift_example> candidates,
+                                                                bool lookup_targets);
 
   dataverse::client& client_;
   store::database& db_;

@@ -2,6 +2,7 @@
 
 #include "store_fixture.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace dvsync::store::test {
@@ -135,6 +136,84 @@ TEST_F(verify_store_test, values_are_not_compared_while_the_mirrors_columns_diff
   EXPECT_FALSE(base->columns_match);
   EXPECT_FALSE(base->values);
   EXPECT_FALSE(v.add_rows(upserts({book("a", text("X"), "a", 1)})));
+  ASSERT_TRUE(v.end());
+}
+
+// Contacts keyed by their GUID with a polymorphic lookup: values name, owner, owner's table.
+config::table_spec owned() {
+  config::table_spec t{"contacts", "contact", "contactid", "", {}};
+  t.logical_name = "contact";
+  t.columns = {config::column_spec{"fullname", "fullname", config::column_type::text},
+               config::column_spec{"ownerid", "_ownerid_value", config::column_type::lookup, true}};
+  return t;
+}
+
+dataverse::record contact(std::string id, char const* name, std::optional<std::string> target, std::int64_t version) {
+  using dataverse::value;
+  return {std::move(id), version,
+          {value{std::string(name)}, value{std::string("22cc22cc-dd33-ee44-ff55-66aa66aa66aa")},
+           target ? value{*target} : value{}}};
+}
+
+std::int64_t altered_after(verify_store& v, config::table_spec const& spec, dataverse::page const& rows) {
+  if (!v.begin(spec, true)) return -1;
+  if (!v.add_source(rows) || !v.add_rows(rows)) return -1;
+  auto found = v.compare(5);
+  return found ? found->counts.altered : -1;
+}
+
+TEST_F(verify_store_test, once_the_reads_stopped_asking_for_lookup_targets_the_target_columns_are_not_compared) {
+  auto db = open_db();
+  auto const spec = owned();
+  ASSERT_TRUE(db.begin_cycle(spec, cycle_kind::full, "initial"));
+  ASSERT_TRUE(db.finish_cycle(spec, upserts({contact("a", "A", "systemuser", 1), contact("b", "B", "team", 2)}), "link-1", 1000));
+  // The source read without the annotation: no targets. While the reads ask, that is a difference.
+  auto const unannotated = upserts({contact("a", "A", std::nullopt, 1), contact("b", "B", std::nullopt, 2)});
+  verify_store v(db);
+  EXPECT_EQ(altered_after(v, spec, unannotated), 2);
+  ASSERT_TRUE(db.record_lookup_targets_lost("contact", 1500));
+  auto base = v.begin(spec, true);
+  ASSERT_TRUE(base);
+  EXPECT_TRUE(base->lookup_targets_lost);
+  EXPECT_EQ(altered_after(v, spec, unannotated), 0);
+  // Every other column still is.
+  EXPECT_EQ(altered_after(v, spec, upserts({contact("a", "A edited", std::nullopt, 1), contact("b", "B", std::nullopt, 2)})), 1);
+  ASSERT_TRUE(v.end());
+}
+
+TEST_F(verify_store_test, values_are_not_compared_while_a_full_resync_that_replaces_the_table_is_pending) {
+  auto db = open_db();
+  initial_sync(db, {book("a", text("X"), "a", 1)});
+  ASSERT_TRUE(db.request_resync("sample_book", "manual"));
+  verify_store v(db);
+  auto base = v.begin(books(), true);
+  ASSERT_TRUE(base) << base.error().message;
+  EXPECT_TRUE(base->full_resync_pending);
+  EXPECT_FALSE(base->values);
+  ASSERT_TRUE(v.end());
+}
+
+TEST_F(verify_store_test, a_table_of_1200_columns_is_compared_whole) {
+  // SQLite refuses expressions deeper than 1,000: the comparison of every column must not be a chain.
+  config::table_spec wide{"wides", "wide", "wideid", "", {}};
+  for (int i = 0; i < 1200; ++i) wide.columns.push_back(config::column_spec(fmt::format("c{}", i)));
+  auto row = [&](std::string id, int edited) {
+    std::vector<dataverse::value> values;
+    for (int i = 0; i < 1200; ++i) values.push_back(dataverse::value{fmt::format("{}-{}", i, i == edited ? "x" : "v")});
+    return dataverse::record(std::move(id), 1, values);
+  };
+  auto db = open_db();
+  ASSERT_TRUE(db.begin_cycle(wide, cycle_kind::full, "initial"));
+  ASSERT_TRUE(db.finish_cycle(wide, upserts({row("a", -1), row("b", -1)}), "link-1", 1000));
+  verify_store v(db);
+  ASSERT_TRUE(v.begin(wide, true));
+  ASSERT_TRUE(v.add_source(upserts({row("a", -1), row("b", 1117)})));
+  ASSERT_TRUE(v.add_rows(upserts({row("a", -1), row("b", 1117)})));
+  auto found = v.compare(5);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->counts.altered, 1);
+  ASSERT_EQ(found->altered.size(), 1u);
+  EXPECT_EQ(found->altered[0].columns, (V{"c1117"}));
   ASSERT_TRUE(v.end());
 }
 

@@ -84,7 +84,7 @@ TEST(report, altered_rows_name_the_columns_that_differ_and_appear_only_when_valu
   table_report unmatched;
   unmatched.table = "account";
   unmatched.status = table_status::no_drift;
-  unmatched.values_note = "the mirror's columns differ";
+  unmatched.values_note = "values not compared: the mirror's columns differ";
   EXPECT_TRUE(contains(report_text({unmatched}), "  note:    values not compared: the mirror's columns differ\n"));
 }
 
