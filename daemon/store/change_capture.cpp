@@ -136,6 +136,15 @@ core::result<void> apply_soft_delete(connection& c, table_layout const& l, std::
 
 core::result<void> apply_history(connection& c, table_layout const& l, std::string const& history, std::int64_t now) {
   auto const columns = data_columns_of(l);
+  // An id whose last change writes back its open version as it was (a mirror row edited by hand,
+  // then repaired or replaced by a resync) is no new version: its changes are left out here.
+  if (auto r = c.exec(fmt::format(
+          "DELETE FROM temp.dvsync_changes WHERE id IN (SELECT c.id FROM temp.dvsync_changes c JOIN {0} h ON h.{1} = "
+          "c.id AND h.dvsync_valid_to IS NULL WHERE c.n IN (SELECT max(n) FROM temp.dvsync_changes GROUP BY id) AND "
+          "c.op = 'upsert' AND h.dvsync_version IS c.version AND {2} = c.row)",
+          q(history), q(l.id_column()), row_json("h", names_of(columns))));
+      !r)
+    return r;
   auto close = c.prepare(fmt::format(
       "UPDATE {} SET dvsync_valid_to = ?1 WHERE dvsync_valid_to IS NULL AND {} IN (SELECT id FROM temp.dvsync_changes)",
       q(history), q(l.id_column())));

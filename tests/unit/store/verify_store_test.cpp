@@ -353,6 +353,14 @@ TEST_F(verify_store_test, a_repair_reaches_the_change_feed_and_the_history_like_
   EXPECT_EQ(first_text(r, "SELECT sample_name FROM sample_book_history WHERE sample_bookid = 'a' AND "
                           "dvsync_valid_to IS NULL"),
             "a fixed");
+  // A row edited by hand in the mirror and repaired as it was: no second version of it.
+  auto edit = connection::open(db_path(), open_mode::read_write, std::chrono::milliseconds{5000}).value();
+  ASSERT_TRUE(edit.exec("UPDATE sample_book SET sample_author = 'edited' WHERE sample_bookid = 'd'"));
+  ASSERT_TRUE(v.repair(spec, upserts({book("d", text("W"), "d", 5)}), {}, "link-1", 4000));
+  EXPECT_EQ(first_text(r, "SELECT group_concat(sample_author || ':' || dvsync_version || ':' || dvsync_valid_from || ':' "
+                          "|| coalesce(dvsync_valid_to, '-'), ' ') FROM sample_book_history WHERE sample_bookid = 'd'"),
+            "author:5:3000:-");
+  EXPECT_EQ(first_text(r, "SELECT sample_author FROM sample_book WHERE sample_bookid = 'd'"), "author");
 }
 
 TEST_F(verify_store_test, a_repair_writes_nothing_when_a_cycle_committed_after_the_verify_read) {
