@@ -31,8 +31,9 @@ cli_run run_emulator_cli(std::vector<std::string> const& args, std::chrono::mill
 
 class emulator_process {
  public:
-  // Adds `--listen 127.0.0.1:0 --port-file <tmp>` to `extra_args`; waits (at most 10 s) for the
-  // port file. Throws std::runtime_error with the emulator's output when it does not come up.
+  // Adds `--listen 127.0.0.1:0 --port-file <tmp> --service-limits off` before `extra_args`; waits
+  // (at most 10 s) for the port file. Throws std::runtime_error with the emulator's output when it
+  // does not come up.
   explicit emulator_process(std::vector<std::string> const& extra_args = {});
   ~emulator_process();
   emulator_process(emulator_process const&) = delete;
