@@ -4,6 +4,8 @@
 
 namespace dvsync::config {
 
+std::size_t values_per_row(table_spec const& spec) { return fields_of(spec).size() + 2; }
+
 bool has_lookup_targets(table_spec const& spec) {
   return std::any_of(spec.columns.begin(), spec.columns.end(), [](column_spec const& c) { return c.polymorphic; });
 }

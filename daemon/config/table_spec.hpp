@@ -80,6 +80,10 @@ struct field {
 // The fields of a table in record order: each column's value, followed by its extra part if any.
 std::vector<field> fields_of(table_spec const& spec);
 
+// The values one row of the table brings in a page: its fields, its id and its version (what
+// dataverse::rows_per_page bounds a page by).
+std::size_t values_per_row(table_spec const& spec);
+
 // Whether a read of the table asks for lookup targets: it has a lookup to several tables, whose
 // target comes only in the lookuplogicalname annotation.
 bool has_lookup_targets(table_spec const& spec);

@@ -48,18 +48,33 @@ inline void bind_mirror_row(statement& st, table_layout const& l, dataverse::rec
   st.bind_int(static_cast<int>(l.columns.size()), r.version);
 }
 
-// The columns of a table, in order (none when it does not exist).
-inline core::result<std::vector<std::string>> column_names(connection& c, std::string const& table) {
-  auto info = c.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid");
+// A table's column as declared: its name and declared type (empty for none).
+struct column_declaration {
+  std::string name;
+  std::string type;
+};
+
+// The columns of a table as declared, in order (none when it does not exist).
+inline core::result<std::vector<column_declaration>> column_declarations(connection& c, std::string const& table) {
+  auto info = c.prepare("SELECT name, type FROM pragma_table_info(?1) ORDER BY cid");
   if (!info) return info.error();
   info->bind_text(1, table);
-  std::vector<std::string> names;
+  std::vector<column_declaration> columns;
   for (;;) {
     auto r = info->step();
     if (!r) return r.error();
     if (!*r) break;
-    names.push_back(info->column_text(0));
+    columns.push_back({info->column_text(0), info->column_text(1)});
   }
+  return columns;
+}
+
+// The columns of a table, in order (none when it does not exist).
+inline core::result<std::vector<std::string>> column_names(connection& c, std::string const& table) {
+  auto declared = column_declarations(c, table);
+  if (!declared) return declared.error();
+  std::vector<std::string> names;
+  for (auto& d : *declared) names.push_back(std::move(d.name));
   return names;
 }
 

@@ -74,21 +74,6 @@ std::string insert_rows_table(table_layout const& l) {
   return fmt::format("INSERT OR REPLACE INTO temp.dvsync_verify_rows ({}) VALUES ({})", cols, params);
 }
 
-// The declared type of each of the table's columns, by name.
-core::result<std::map<std::string, std::string>> declared_types(connection& c, std::string const& table) {
-  auto info = c.prepare("SELECT name, type FROM pragma_table_info(?1)");
-  if (!info) return info.error();
-  info->bind_text(1, table);
-  std::map<std::string, std::string> out;
-  for (;;) {
-    auto r = info->step();
-    if (!r) return r.error();
-    if (!*r) break;
-    out[info->column_text(0)] = info->column_text(1);
-  }
-  return out;
-}
-
 // The columns compared value by value: all but the id (the join) and the version (equal by then),
 // and the targets of polymorphic lookups when the table's reads no longer ask for them (rows
 // written before keep theirs, the source's answers have none: not a difference).
@@ -244,19 +229,23 @@ core::result<verify_baseline> verify_store::begin(config::table_spec const& spec
     out.lookup_targets_lost = !state->column_is_null(5);
     state->reset();
   }
-  auto columns = column_names(c, layout->mirror_name);
-  if (!columns) return columns.error();
-  if (columns->empty()) {
+  auto declared = column_declarations(c, layout->mirror_name);
+  if (!declared) return declared.error();
+  std::vector<std::string> columns;
+  std::map<std::string, std::string> types;
+  for (auto const& d : *declared) {
+    columns.push_back(d.name);
+    types[d.name] = d.type;
+  }
+  if (columns.empty()) {
     out.delta_link.clear();  // no mirror table: nothing it describes
     return out;
   }
-  out.columns_match = !column_difference(*columns, layout->columns);
+  out.columns_match = !column_difference(columns, layout->columns);
   // A full resync replaces the table, whatever its values: nothing to compare them with.
   if (values && out.columns_match && !out.full_resync_pending) {
-    auto types = declared_types(c, layout->mirror_name);
-    if (!types) return types.error();
     std::vector<std::string> in_order;
-    for (auto const& name : layout->columns) in_order.push_back((*types)[name]);
+    for (auto const& name : layout->columns) in_order.push_back(types[name]);
     if (auto r = c.exec(create_rows_table(*layout, in_order)); !r) return r.error();
     out.values = true;
   }

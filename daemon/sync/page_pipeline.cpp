@@ -45,7 +45,7 @@ asio::awaitable<void> page_pipeline::wait(asio::steady_timer& t) {
 asio::awaitable<fetched> page_pipeline::fetch(std::string url, bool lookup_targets) {
   fetched out;
   // Every field of a row, its id and version.
-  std::size_t const values = config::fields_of(spec_).size() + 2;
+  std::size_t const values = config::values_per_row(spec_);
   out.body = co_await source_.get(std::move(url), lookup_targets, values);
   if (out.body) {
     out.page = dataverse::parse_page(*out.body, spec_);

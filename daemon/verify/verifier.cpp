@@ -53,7 +53,7 @@ boost::asio::awaitable<core::result<void>> verifier::read_source(config::table_s
   auto url = values ? dataverse::initial_url(dataverse_, spec) : dataverse::versions_url(dataverse_, spec);
   dataverse::link_guard guard(dataverse_.url, url);
   auto const ids = ids_only(spec);
-  auto const values_per_row = values ? config::fields_of(spec).size() + 2 : 0;
+  auto const values_per_row = values ? config::values_per_row(spec) : 0;
   for (std::int64_t pages = 1;; ++pages) {
     auto body = co_await client_.get_untracked(url, page_size_, values && lookup_targets, values_per_row);
     if (!body) co_return body.error();
@@ -86,7 +86,7 @@ boost::asio::awaitable<core::result<std::size_t>> verifier::read_changes(config:
   if (auto ok = dataverse::check_link(delta_link, dataverse_.url); !ok) co_return ok.error();
   dataverse::link_guard guard(dataverse_.url, delta_link);
   auto const ids = ids_only(spec);
-  auto const values = config::fields_of(spec).size() + 2;
+  auto const values = config::values_per_row(spec);
   bool const lookups = config::has_lookup_targets(spec);
   auto url = std::move(delta_link);
   std::size_t changes = 0;

@@ -37,6 +37,9 @@ struct table_drift {
   std::string status;
   std::vector<std::string> missing_ids, extra_ids, stale_ids;
   std::string fix;
+  bool values_compared = false;
+  std::int64_t altered = -1;            // with --values
+  std::vector<std::string> altered_rows;  // "<id>:<column>:<column>..."
 };
 
 std::vector<std::string> ids_of(boost::json::value const& list) {
@@ -122,6 +125,15 @@ class verify_test : public ops_test {
       d.extra_ids = ids_of(examples.at("extra"));
       d.stale_ids = ids_of(examples.at("stale"));
       d.fix = t.at("fix").as_object().at("action").as_string();
+      d.values_compared = t.at("values_compared").as_bool();
+      if (d.values_compared) {
+        d.altered = t.at("altered").as_int64();
+        for (auto const& e : examples.at("altered").as_array()) {
+          std::string row(e.as_object().at("id").as_string());
+          for (auto const& c : e.as_object().at("columns").as_array()) row += ":" + std::string(c.as_string());
+          d.altered_rows.push_back(row);
+        }
+      }
       out[std::string(t.at("table").as_string())] = d;
     }
     return out;
@@ -241,29 +253,6 @@ TEST_F(verify_test, fix_repairs_only_the_drifted_rows_and_a_second_verify_finds_
   expect_mirror_equals_source();
 }
 
-// `verify --values --json`: per table, the altered rows' ids with the columns that differ.
-std::map<std::string, std::vector<std::string>> altered_rows(process_result const& r) {
-  std::map<std::string, std::vector<std::string>> out;
-  boost::system::error_code ec;
-  auto doc = boost::json::parse(r.out, ec);
-  if (ec) {
-    ADD_FAILURE() << "not JSON: " << r.out << r.err;
-    return out;
-  }
-  for (auto const& item : doc.as_object().at("tables").as_array()) {
-    auto const& t = item.as_object();
-    auto& rows = out[std::string(t.at("table").as_string())];
-    EXPECT_TRUE(t.at("values_compared").as_bool()) << t;
-    for (auto const& e : t.at("examples").as_object().at("altered").as_array()) {
-      std::string row(e.as_object().at("id").as_string());
-      for (auto const& c : e.as_object().at("columns").as_array()) row += ":" + std::string(c.as_string());
-      rows.push_back(row);
-    }
-    EXPECT_EQ(t.at("altered").as_int64(), static_cast<std::int64_t>(rows.size())) << t;
-  }
-  return out;
-}
-
 TEST_F(verify_test, values_find_hand_edits_that_keep_the_version_in_every_type_and_fix_restores_them) {
   config_overrides o;
   o.tables = R"([
@@ -306,15 +295,19 @@ TEST_F(verify_test, values_find_hand_edits_that_keep_the_version_in_every_type_a
 
   // Versions alone cannot see them.
   EXPECT_EQ(verify().exit_code, 0);
-  auto found = verify({"--values", "--json"});
+  process_result found;
+  auto altered = verify_json(found, {"--values"});
   EXPECT_EQ(found.exit_code, 1) << found.err;
-  auto altered = altered_rows(found);
-  EXPECT_EQ(altered["sample_book"], std::vector<std::string>{book + ":sample_author"});
+  for (auto const& [table, d] : altered) {
+    EXPECT_TRUE(d.values_compared) << table;
+    EXPECT_EQ(d.altered, static_cast<std::int64_t>(d.altered_rows.size())) << table;
+  }
+  EXPECT_EQ(altered["sample_book"].altered_rows, std::vector<std::string>{book + ":sample_author"});
   std::vector<std::string> accounts{ledger + ":sample_ledgerbalance:dvsync_exact_sample_ledgerbalance",
                                     held + ":creditonhold"};
   std::sort(accounts.begin(), accounts.end());
-  EXPECT_EQ(altered["account"], accounts);
-  EXPECT_EQ(altered["contact"], std::vector<std::string>{contact + ":parentcustomeridtype"});
+  EXPECT_EQ(altered["account"].altered_rows, accounts);
+  EXPECT_EQ(altered["contact"].altered_rows, std::vector<std::string>{contact + ":parentcustomeridtype"});
   EXPECT_EQ(query_text(db_path_, "SELECT altered || ',' || values_compared FROM dvsync_verify WHERE table_name = 'account'"),
             "2,1");
 
